@@ -1,0 +1,107 @@
+"""The LWL/JOINT segmentation decoder: from the target encoding and four backbone levels to logits.
+
+Naming legend: B samples, D target-encoding channels, levels layer4 (deepest) .. layer1 (stride 4).
+Each level: project the backbone features, concatenate the target encoding resized to that level,
+three 3x3 convs, a residual refinement block (RRB), a channel-attention block (CAB) merging the deeper
+level, a second RRB, a 1x1 projection to the next width. Head: x2 upsampling, 3x3 conv, ReLU,
+upsampling to the output size, 3x3 conv to one channel.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from llb_core.model.backbone import LEVELS
+
+
+class RRB(nn.Module):
+    """Residual refinement block: 1x1 conv, then x + conv(relu(conv(x)))."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.proj = nn.Conv2d(dim, dim, 1)
+        self.conv1 = nn.Conv2d(dim, dim, 3, 1, 1)
+        self.conv2 = nn.Conv2d(dim, dim, 3, 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.proj(x)
+        return F.relu(x + self.conv2(F.relu(self.conv1(x))))
+
+
+class CAB(nn.Module):
+    """Channel attention: weights from the pooled (shallow, deep) pair rescale the shallow level,
+    then the deep level is added. At the deepest level `deep` is the global average of the level."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Conv2d(2 * dim, dim, 1)
+        self.fc2 = nn.Conv2d(dim, dim, 1)
+
+    def forward(self, shallow: torch.Tensor, deep: torch.Tensor) -> torch.Tensor:
+        """(B, C, h, w) and (B, C, h', w') -> (B, C, h, w)."""
+        deep = F.interpolate(deep, size=shallow.shape[-2:], mode="bilinear", align_corners=False)
+        pooled = F.adaptive_avg_pool2d(torch.cat([shallow, deep], dim=1), 1)
+        attention = torch.sigmoid(self.fc2(F.relu(self.fc1(pooled))))
+        return shallow * attention + deep
+
+
+class DecoderLevel(nn.Module):
+    """One decoder level (see module docstring)."""
+
+    def __init__(self, *, feature_dim: int, target_dim: int, width: int, out_width: int) -> None:
+        super().__init__()
+        self.reduce = nn.Sequential(nn.Conv2d(feature_dim, width, 1), nn.ReLU(inplace=True),
+                                    nn.Conv2d(width, width, 1))
+        self.transform = nn.Sequential(
+            nn.Conv2d(width + target_dim, width, 3, 1, 1), nn.ReLU(inplace=True),
+            nn.Conv2d(width, width, 3, 1, 1), nn.ReLU(inplace=True),
+            nn.Conv2d(width, width, 3, 1, 1), nn.ReLU(inplace=True),
+        )
+        self.rrb1 = RRB(width)
+        self.cab = CAB(width)
+        self.rrb2 = RRB(width)
+        self.proj = nn.Conv2d(width, out_width, 1)
+
+    def forward(self, features: torch.Tensor, target: torch.Tensor, deep: torch.Tensor | None) -> torch.Tensor:
+        """Backbone features (B, Cf, h, w), target encoding (B, D, h', w'), deeper output or None."""
+        x = self.reduce(features)
+        t = F.interpolate(target, size=x.shape[-2:], mode="bilinear", align_corners=False)
+        x = self.rrb1(self.transform(torch.cat([x, t], dim=1)))
+        x = self.cab(x, F.adaptive_avg_pool2d(x, 1) if deep is None else deep)
+        return self.proj(self.rrb2(x))
+
+
+class Decoder(nn.Module):
+    """Deep-to-shallow decoder producing one-channel logits.
+
+    Args:
+        feature_dims: channels per backbone level, keys `layer1`..`layer4`.
+        target_dim: D, channels of the fused target encoding.
+        widths: decoder widths from deepest to shallowest level (paper: 256, 128, 128, 64).
+    """
+
+    def __init__(self, *, feature_dims: dict[str, int], target_dim: int,
+                 widths: tuple[int, ...] = (256, 128, 128, 64)) -> None:
+        super().__init__()
+        order = LEVELS[::-1]  # deepest first
+        outs = (*widths[1:], widths[-1])
+        self.levels = nn.ModuleDict({
+            name: DecoderLevel(feature_dim=feature_dims[name], target_dim=target_dim, width=wi, out_width=wo)
+            for name, wi, wo in zip(order, widths, outs, strict=True)
+        })
+        self.head1 = nn.Conv2d(widths[-1], 32, 3, 1, 1)
+        self.head2 = nn.Conv2d(32, 1, 3, 1, 1)
+
+    def forward(self, features: dict[str, torch.Tensor], target: torch.Tensor,
+                size: tuple[int, int]) -> torch.Tensor:
+        """Backbone levels and target encoding (B, D, h, w) -> logits (B, 1, *size)."""
+        x: torch.Tensor | None = None
+        for name, level in self.levels.items():
+            x = level(features[name], target, x)
+        assert x is not None
+        x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+        x = F.relu(self.head1(x))
+        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+        return self.head2(x)
