@@ -28,7 +28,14 @@ class ConvBNAct(nn.Sequential):
     """Conv, BatchNorm, optional ReLU6 (torchvision's Conv2dNormActivation layout: keys 0 and 1)."""
 
     def __init__(
-        self, cin: int, cout: int, *, kernel: int = 3, stride: int = 1, groups: int = 1, dilation: int = 1,
+        self,
+        cin: int,
+        cout: int,
+        *,
+        kernel: int = 3,
+        stride: int = 1,
+        groups: int = 1,
+        dilation: int = 1,
         act: bool = True,
     ) -> None:
         pad = (kernel - 1) // 2 * dilation
@@ -63,8 +70,15 @@ class InvertedResidual(nn.Module):
 
 
 # (expansion t, channels c, repeats n, first stride s), as in the MobileNetV2 paper.
-_MBV2_SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-                  (6, 320, 1, 1))
+_MBV2_SETTINGS = (
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+)
 # Index in `features` of the last block of each level.
 _MBV2_LEVEL_END = {"layer1": 3, "layer2": 6, "layer3": 13, "layer4": 17}
 
@@ -164,8 +178,9 @@ class ResNet50(nn.Module):
             if dilated and index == 3:
                 stride, dilation = 1, 2
             layer = [Bottleneck(cin, width, stride=stride, dilation=1, downsample=True)]
-            layer += [Bottleneck(width * 4, width, stride=1, dilation=dilation, downsample=False)
-                      for _ in range(blocks - 1)]
+            layer += [
+                Bottleneck(width * 4, width, stride=1, dilation=dilation, downsample=False) for _ in range(blocks - 1)
+            ]
             setattr(self, f"layer{index + 1}", nn.Sequential(*layer))
             cin = width * 4
         self.fc = nn.Linear(2048, 1000)
@@ -177,7 +192,7 @@ class ResNet50(nn.Module):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         out: dict[str, torch.Tensor] = {}
         last = max(LEVELS.index(name) for name in levels)
-        for index, name in enumerate(LEVELS[: last + 1]):
+        for name in LEVELS[: last + 1]:
             x = getattr(self, name)(x)
             if name in levels:
                 out[name] = x

@@ -52,12 +52,14 @@ class DecoderLevel(nn.Module):
 
     def __init__(self, *, feature_dim: int, target_dim: int, width: int, out_width: int) -> None:
         super().__init__()
-        self.reduce = nn.Sequential(nn.Conv2d(feature_dim, width, 1), nn.ReLU(inplace=True),
-                                    nn.Conv2d(width, width, 1))
+        self.reduce = nn.Sequential(nn.Conv2d(feature_dim, width, 1), nn.ReLU(inplace=True), nn.Conv2d(width, width, 1))
         self.transform = nn.Sequential(
-            nn.Conv2d(width + target_dim, width, 3, 1, 1), nn.ReLU(inplace=True),
-            nn.Conv2d(width, width, 3, 1, 1), nn.ReLU(inplace=True),
-            nn.Conv2d(width, width, 3, 1, 1), nn.ReLU(inplace=True),
+            nn.Conv2d(width + target_dim, width, 3, 1, 1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(width, width, 3, 1, 1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(width, width, 3, 1, 1),
+            nn.ReLU(inplace=True),
         )
         self.rrb1 = RRB(width)
         self.cab = CAB(width)
@@ -82,20 +84,22 @@ class Decoder(nn.Module):
         widths: decoder widths from deepest to shallowest level (paper: 256, 128, 128, 64).
     """
 
-    def __init__(self, *, feature_dims: dict[str, int], target_dim: int,
-                 widths: tuple[int, ...] = (256, 128, 128, 64)) -> None:
+    def __init__(
+        self, *, feature_dims: dict[str, int], target_dim: int, widths: tuple[int, ...] = (256, 128, 128, 64)
+    ) -> None:
         super().__init__()
         order = LEVELS[::-1]  # deepest first
         outs = (*widths[1:], widths[-1])
-        self.levels = nn.ModuleDict({
-            name: DecoderLevel(feature_dim=feature_dims[name], target_dim=target_dim, width=wi, out_width=wo)
-            for name, wi, wo in zip(order, widths, outs, strict=True)
-        })
+        self.levels = nn.ModuleDict(
+            {
+                name: DecoderLevel(feature_dim=feature_dims[name], target_dim=target_dim, width=wi, out_width=wo)
+                for name, wi, wo in zip(order, widths, outs, strict=True)
+            }
+        )
         self.head1 = nn.Conv2d(widths[-1], 32, 3, 1, 1)
         self.head2 = nn.Conv2d(32, 1, 3, 1, 1)
 
-    def forward(self, features: dict[str, torch.Tensor], target: torch.Tensor,
-                size: tuple[int, int]) -> torch.Tensor:
+    def forward(self, features: dict[str, torch.Tensor], target: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """Backbone levels and target encoding (B, D, h, w) -> logits (B, 1, *size)."""
         x: torch.Tensor | None = None
         for name, level in self.levels.items():

@@ -23,7 +23,9 @@ class GatedFusion(nn.Module):
     @staticmethod
     def _gate(dim: int) -> nn.Sequential:
         return nn.Sequential(
-            nn.Conv2d(dim, dim, 1, bias=False), nn.ReLU(inplace=True), nn.Conv2d(dim, dim, 1, bias=False),
+            nn.Conv2d(dim, dim, 1, bias=False),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(dim, dim, 1, bias=False),
             nn.Sigmoid(),
         )
 

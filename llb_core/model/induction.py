@@ -76,7 +76,12 @@ class FewShotLearner(nn.Module):
     """
 
     def __init__(
-        self, *, feature_dim: int, label_dim: int, filter_size: int = 3, init_reg: float = 0.01,
+        self,
+        *,
+        feature_dim: int,
+        label_dim: int,
+        filter_size: int = 3,
+        init_reg: float = 0.01,
         min_denominator: float = 1e-8,
     ) -> None:
         super().__init__()
@@ -124,8 +129,14 @@ class FewShotLearner(nn.Module):
         return tau - alpha[:, None, None, None, None] * g, alpha
 
     def forward(
-        self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, v: torch.Tensor, *,
-        tau: torch.Tensor | None = None, iterations: int,
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        w: torch.Tensor,
+        v: torch.Tensor,
+        *,
+        tau: torch.Tensor | None = None,
+        iterations: int,
     ) -> torch.Tensor:
         """Run `iterations` descent steps from `tau` (zeros when None).
 

@@ -72,15 +72,14 @@ class LLBNet(nn.Module):
         self.transformer_adapter = nn.Conv2d(level_dim, c, 3, 1, 1, bias=False) if config.transduction else None
         self.transduction = (
             Transduction(dim=c, proj_dim=config.proj_dim, temperature=config.temperature)
-            if config.transduction else None
+            if config.transduction
+            else None
         )
         if config.label_encoder == "bff":
             self.label_encoder: nn.Module = BFFHeads(in_dim=level_dim, label_dim=d)
         else:
             self.label_encoder = MaskLabelEncoder(label_dim=d, with_values=config.transduction)
-        self.fusion: nn.Module | None = {"none": None, "sum": SumFusion(), "gated": GatedFusion(dim=d)}[
-            config.fusion
-        ]
+        self.fusion: nn.Module | None = {"none": None, "sum": SumFusion(), "gated": GatedFusion(dim=d)}[config.fusion]
         self.decoder = Decoder(feature_dims=self.backbone.channels, target_dim=d, widths=config.decoder_widths)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
@@ -146,8 +145,14 @@ class LLBNet(nn.Module):
         return self.label_encoder(masks)
 
     def fit(
-        self, x: torch.Tensor, e2: torch.Tensor, w: torch.Tensor, v: torch.Tensor, *,
-        tau: torch.Tensor | None = None, iterations: int,
+        self,
+        x: torch.Tensor,
+        e2: torch.Tensor,
+        w: torch.Tensor,
+        v: torch.Tensor,
+        *,
+        tau: torch.Tensor | None = None,
+        iterations: int,
     ) -> torch.Tensor:
         """Fit the target model on memory samples: x (N, B, C, h, w), e2 and w (N, B, D, h, w), v (N, B).
 
@@ -193,7 +198,11 @@ class LLBNet(nn.Module):
 
     # ----------------------------------------------------------------------------------- training
     def forward(
-        self, images: torch.Tensor, first_mask: torch.Tensor, *, init_iterations: int = 5,
+        self,
+        images: torch.Tensor,
+        first_mask: torch.Tensor,
+        *,
+        init_iterations: int = 5,
         update_iterations: int = 2,
     ) -> dict[str, torch.Tensor | list[LabelEncoding]]:
         """Unrolled training pass over mini-sequences (differentiable through the learner).
@@ -238,6 +247,7 @@ class LLBNet(nn.Module):
             ws.append(label.w)
             tfs.append(frame.transformer)
             e1s.append(label.e1)
-            tau = self.fit(torch.stack(xs), torch.stack(e2s), torch.stack(ws), weights(), tau=tau,
-                           iterations=update_iterations)
+            tau = self.fit(
+                torch.stack(xs), torch.stack(e2s), torch.stack(ws), weights(), tau=tau, iterations=update_iterations
+            )
         return {"logits": torch.stack(logits, dim=1), "encodings": encodings}

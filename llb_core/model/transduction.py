@@ -27,8 +27,9 @@ def cosine_attention(
         (B, L, E).
     """
     kt = k.transpose(1, 2)  # (B, S, P) -> (B, P, S)
-    out = [torch.softmax(temperature * torch.bmm(q[:, i : i + chunk], kt), dim=-1) @ v
-           for i in range(0, q.shape[1], chunk)]
+    out = [
+        torch.softmax(temperature * torch.bmm(q[:, i : i + chunk], kt), dim=-1) @ v for i in range(0, q.shape[1], chunk)
+    ]
     return torch.cat(out, dim=1)
 
 
