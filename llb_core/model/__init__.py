@@ -1,0 +1,47 @@
+"""The LLB network and its variants.
+
+from llb_core.model import create_model
+model = create_model("llb", pretrained_backbone=True)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from llb_core.model._weights import WeightsError
+from llb_core.model.checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
+from llb_core.model.config import LLBConfig, get_config, register_variant, variant_names
+from llb_core.model.label_encoder import LabelEncoding
+from llb_core.model.llbnet import FrameFeatures, LLBNet
+
+
+def create_model(
+    variant: str = "llb",
+    *,
+    pretrained_backbone: bool = True,
+    backbone_weights: str | os.PathLike | None = None,
+    **overrides: Any,  # noqa: ANN401
+) -> LLBNet:
+    """Build a registered variant (config overrides as keywords), with ImageNet backbone weights loaded."""
+    model = LLBNet(get_config(variant, **overrides))
+    if pretrained_backbone:
+        model.load_backbone(backbone_weights)
+    return model
+
+
+__all__ = [
+    "CheckpointError",
+    "FrameFeatures",
+    "LLBConfig",
+    "LLBNet",
+    "LabelEncoding",
+    "WeightsError",
+    "create_model",
+    "get_config",
+    "load_checkpoint",
+    "read_checkpoint",
+    "register_variant",
+    "save_checkpoint",
+    "variant_names",
+]

@@ -1,0 +1,146 @@
+"""Saving and loading LLBNet checkpoints: config + format version + tensors, loaded strictly.
+
+A checkpoint is a `torch.save`d dict of plain types (loaded with `weights_only=True`):
+    format: "llb-checkpoint", format_version: int, config: JSON of LLBConfig,
+    includes_backbone: bool, state_dict: {name: tensor}, metadata: JSON of free-form facts.
+When the backbone stayed frozen at its ImageNet weights it is left out (the file holds the heads only)
+and is loaded from the verified ImageNet file instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from llb_core.model._weights import WeightsError
+from llb_core.model.config import LLBConfig
+from llb_core.model.llbnet import LLBNet
+
+FORMAT = "llb-checkpoint"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(WeightsError):
+    """A checkpoint is unreadable or does not match the model asked for."""
+
+
+def save_checkpoint(
+    model: LLBNet,
+    path: str | os.PathLike,
+    *,
+    include_backbone: bool = False,
+    half: bool = False,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Write `model` to `path` atomically (temporary file, then rename).
+
+    Args:
+        include_backbone: store the backbone too (needed when it was fine-tuned).
+        half: store floating-point tensors as float16 (loading casts back to float32).
+        metadata: JSON-serialisable facts (training recipe, iterations, scores).
+    """
+    state = {
+        name: (t.half() if half and t.is_floating_point() else t).detach().cpu().clone()
+        for name, t in model.state_dict().items()
+        if include_backbone or not name.startswith("backbone.")
+    }
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "config": model.config.to_json(),
+        "includes_backbone": include_backbone,
+        "state_dict": state,
+        "metadata": json.dumps(metadata or {}),
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and validate a checkpoint's envelope; returns the payload with `config` parsed to LLBConfig."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found; pass the path of an .pt file written by `llb train`")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for damaged files
+        raise CheckpointError(f"{path}: not a readable checkpoint ({err}); re-export or re-download it") from err
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not an LLB checkpoint (no '{FORMAT}' header)")
+    version = payload.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format version {version}, this LLB Studio reads version {FORMAT_VERSION}; "
+            "update LLB Studio or re-save the checkpoint"
+        )
+    try:
+        payload["config"] = LLBConfig.from_dict(json.loads(payload["config"]))
+        payload["metadata"] = json.loads(payload.get("metadata", "{}"))
+    except (KeyError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{path}: damaged model config ({err})") from err
+    return payload
+
+
+def load_checkpoint(
+    path: str | os.PathLike,
+    *,
+    variant: str | None = None,
+    backbone: str | None = None,
+    backbone_weights: str | os.PathLike | None = None,
+) -> LLBNet:
+    """Rebuild the model a checkpoint describes and load its tensors strictly.
+
+    Args:
+        variant: if given, the checkpoint must be of this variant.
+        backbone: if given, the checkpoint must use this backbone.
+        backbone_weights: ImageNet weights file for checkpoints that leave the backbone out.
+
+    Returns:
+        The model in eval mode, float32, on the CPU.
+
+    Raises:
+        CheckpointError: unreadable file, other variant or backbone, missing, unexpected or mis-shaped keys.
+    """
+    payload = read_checkpoint(path)
+    config: LLBConfig = payload["config"]
+    if variant is not None and config.variant != variant:
+        raise CheckpointError(f"{path}: holds a '{config.variant}' model, but a '{variant}' model was asked for")
+    if backbone is not None and config.backbone != backbone:
+        raise CheckpointError(f"{path}: built on backbone '{config.backbone}', but '{backbone}' was asked for")
+    model = LLBNet(config)
+    includes_backbone = bool(payload["includes_backbone"])
+    if not includes_backbone:
+        model.load_backbone(backbone_weights)
+    expected = {
+        name: t for name, t in model.state_dict().items() if includes_backbone or not name.startswith("backbone.")
+    }
+    state: dict[str, torch.Tensor] = payload["state_dict"]
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(state) if expected[k].shape != state[k].shape)
+    if missing or unexpected or wrong:
+        raise CheckpointError(
+            f"{path}: tensors do not match a '{config.variant}' model on '{config.backbone}': "
+            f"{len(missing)} missing {missing[:3]}, {len(unexpected)} unexpected {unexpected[:3]}, "
+            f"{len(wrong)} of the wrong shape {wrong[:3]}; the file is damaged or from another version"
+        )
+    full = model.state_dict()  # the backbone's ImageNet tensors when the file leaves it out
+    full.update({name: t.to(expected[name].dtype) for name, t in state.items()})
+    model.load_state_dict(full, strict=True)
+    return model.eval()
