@@ -7,13 +7,15 @@ import importlib
 import logging
 import sys
 
+from llb_core.errors import LLBError
+
 # Subcommand modules, imported lazily so `llb --help` stays fast and one broken
 # subcommand does not take the others down with it.
 _SUBCOMMANDS: tuple[str, ...] = ("bench",)
 
 
-class CliError(Exception):
-    """A user-facing error: printed as one line, exit code 2."""
+class CliError(LLBError):
+    """A user-facing error of the command line (bad arguments, unusable input): exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
     try:
         return int(args.func(args) or 0)
-    except CliError as err:
-        sys.stderr.write(f"llb {args.command}: error: {err}\n")
+    except LLBError as err:
+        sys.stderr.write(f"llb {args.command}: error: {' '.join(str(err).split())}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write(f"llb {args.command}: cancelled\n")

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import torch
 
+from llb_core.errors import LLBError
+
 ENV_VAR = "LLB_BACKBONE_WEIGHTS"
 
 
-class WeightsError(RuntimeError):
+class WeightsError(LLBError, RuntimeError):
     """Backbone or model weights are missing, corrupt or do not match the model."""
 
 

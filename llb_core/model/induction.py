@@ -149,15 +149,20 @@ class FewShotLearner(nn.Module):
             iterations: number of steps.
 
         Returns:
-            The filter tau, (B, D, C, k, k).
+            The filter tau, (B, D, C, k, k), float32 (or float64 for float64 inputs).
+
+        The learner always runs at least in float32, outside any autocast region: the exact step length
+        divides small sums that bfloat16 would round away, and the problem is tiny.
         """
-        if tau is None:
-            tau = self.initial_filter(x.shape[1], like=x)
-        sw = self.residual_weights(w, v)
-        for _ in range(iterations):
-            tau, _ = self.step(tau, x, y, sw)
+        dtype = torch.promote_types(x.dtype, torch.float32)
+        with torch.autocast(x.device.type, enabled=False):
+            x, y, w, v = (t.to(dtype) for t in (x, y, w, v))
+            tau = self.initial_filter(x.shape[1], like=x) if tau is None else tau.to(dtype)
+            sw = self.residual_weights(w, v)
+            for _ in range(iterations):
+                tau, _ = self.step(tau, x, y, sw)
         return tau
 
     def predict(self, x: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
         """E2* = tau applied to the current frame: (B, C, h, w), (B, D, C, k, k) -> (B, D, h, w)."""
-        return apply_filter(x[None], tau)[0]
+        return apply_filter(x[None], tau.to(x.dtype))[0]

@@ -1,0 +1,1 @@
+"""Evaluation (J&F, DAVIS protocol) and benchmarks."""
