@@ -89,3 +89,18 @@ def test_weights_of_another_network_are_refused(tmp_path):
     torch.save(MobileNetV2().state_dict(), path)
     with pytest.raises(WeightsError, match="does not fit a ResNet50"):
         load_pretrained(ResNet50(), path)
+
+
+def test_weights_are_found_in_the_torch_hub_cache(tmp_path, monkeypatch):
+    import llb_core.model._weights as weights
+
+    source = locate_weights(MOBILENET_V2_IMAGENET)
+    hub = tmp_path / "hub" / "checkpoints"
+    hub.mkdir(parents=True)
+    (hub / MOBILENET_V2_IMAGENET.filename).symlink_to(source)
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(weights, "_site_dirs", lambda: [])  # as if the pip package were absent
+    assert locate_weights(MOBILENET_V2_IMAGENET) == hub / MOBILENET_V2_IMAGENET.filename
+    # an explicit path wins over everything
+    assert locate_weights(MOBILENET_V2_IMAGENET, source) == source

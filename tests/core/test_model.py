@@ -111,3 +111,24 @@ def test_gradients_reach_label_encoder_transformer_and_lambda():
     assert all(p.grad is None for p in model.backbone.parameters())
     bn = model.backbone.features[0][1]
     assert not bn.training  # BatchNorm stays frozen in training mode
+
+
+def test_resnet50_backbone_variant_runs():
+    torch.manual_seed(0)
+    model = create_model("llb", backbone="resnet50", pretrained_backbone=False).eval()
+    assert model.backbone.channels["layer4"] == 2048 and model.backbone.strides["layer4"] == 16
+    images, mask = torch.rand(1, 3, 3, 64, 80), (torch.rand(1, 1, 64, 80) > 0.5).float()
+    with torch.no_grad():
+        logits = model(images, mask)["logits"]
+    assert logits.shape == (1, 2, 1, 64, 80) and torch.isfinite(logits).all()
+
+
+def test_bf16_autocast_matches_fp32(shared_data, models):
+    model = models["llb"]
+    images, mask = real_clip("dog", 2)
+    with torch.no_grad():
+        ref = model(images, mask)["logits"]
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            low = model(images, mask)["logits"].float()
+    agree = ((ref > 0) == (low > 0)).float().mean()
+    assert agree > 0.98
