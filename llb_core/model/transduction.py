@@ -26,7 +26,8 @@ def cosine_attention(
     Returns:
         (B, L, E).
     """
-    kt = k.transpose(1, 2)  # (B, S, P) -> (B, P, S)
+    kt = k.to(q.dtype).transpose(1, 2)  # (B, S, P) -> (B, P, S)
+    v = v.to(q.dtype)
     out = [
         torch.softmax(temperature * torch.bmm(q[:, i : i + chunk], kt), dim=-1) @ v for i in range(0, q.shape[1], chunk)
     ]
