@@ -9,7 +9,7 @@ import sys
 
 # Subcommand modules, imported lazily so `llb --help` stays fast and one broken
 # subcommand does not take the others down with it.
-_SUBCOMMANDS: tuple[str, ...] = ("bench",)
+_SUBCOMMANDS: tuple[str, ...] = ("bench", "export")
 
 
 class CliError(Exception):
