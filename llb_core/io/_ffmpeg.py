@@ -123,6 +123,11 @@ def frame_times(path: Path) -> list[float]:
         tail = proc.stderr.strip().splitlines()[-1:] or ["no packets"]
         raise FrameSourceError(f"{path}: cannot index the video packets ({tail[0]}). "
                                "The file may be truncated or damaged; re-encode it with ffmpeg.")
+    damage = re.search(r"(Packet corrupt[^\n]*|[^\n]*partial file[^\n]*|[^\n]*Truncated[^\n]*)", proc.stderr)
+    if damage:
+        raise FrameSourceError(
+            f"{path}: the file is truncated or damaged (ffmpeg: {damage.group(1).strip()}). Re-download or "
+            "re-copy it; to salvage the readable part, re-encode it with ffmpeg to a new file.")
     pts.sort()
     return [float(p * tb) for p in pts]
 

@@ -80,13 +80,11 @@ class ImageFolderSource(FrameSource):
                 "Point to the folder that holds the numbered frames.")
         self._fps = float(fps)
         sizes: dict[tuple[int, int], list[Path]] = {}
-        self._16bit = False
+        self._depth: int | None = None
         for f in self._files:
             try:
                 with Image.open(f) as im:
                     w, h = im.size
-                    if f is self._files[0]:
-                        self._16bit = im.mode.startswith("I;16") or im.mode in ("I", "RGB;16")
             except (UnidentifiedImageError, OSError) as err:
                 raise FrameSourceError(f"{f}: not a readable image ({err}). Replace the file or remove "
                                        "it from the folder.") from err
@@ -119,7 +117,9 @@ class ImageFolderSource(FrameSource):
 
     @property
     def bit_depth(self) -> int:
-        return 16 if self._16bit else 8
+        if self._depth is None:  # PIL reports 16-bit RGB PNGs as 8-bit, so decode the first frame
+            self._depth = 16 if self._read_native(0).dtype == np.uint16 else 8
+        return self._depth
 
     def frame_name(self, index: int) -> str:
         self._check(index)
