@@ -76,7 +76,9 @@ def probe(path: Path) -> VideoInfo:
     text = proc.stderr
     m = _STREAM_RE.search(text)
     if m is None:
-        last = text.strip().splitlines()[-1] if text.strip() else "no output"
+        lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+        tagged = [re.sub(r"^\[[^]]*\] ", "", ln) for ln in lines if ln.startswith("[")]
+        last = (tagged or lines[-1:] or ["no output"])[0]
         raise FrameSourceError(
             f"{path}: not a readable video ({last}). Check the file is a complete video "
             "(re-export or re-download it), or convert it with ffmpeg to H.264 MP4.")
