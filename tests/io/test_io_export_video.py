@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import decode_video, ffmpeg, stream_info
+from io_helpers import decode_video, ffmpeg, stream_info
 
 from llb_core.io import CancelledError, ExportError, ImageFolderSource, ObjectSpec, read_index_mask
 from llb_core.io.export import ExportOptions, InMemorySequence, export, overlay_frame

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import ffmpeg
+from io_helpers import ffmpeg
 
 from llb_core.io import (
     FrameCache,
