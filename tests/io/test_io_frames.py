@@ -217,3 +217,27 @@ def test_image_folder_changed_after_open_is_detected(tmp_path: Path) -> None:
     _write_rgb(tmp_path / "1.png", np.zeros((9, 8, 3), np.uint8))
     with pytest.raises(FrameSourceError, match=r"1\.png: size 8x9 differs"):
         src.read(1)
+
+
+def test_ten_bit_prores_reads_at_16_bits(short_clip: Path, tmp_path: Path) -> None:
+    pro = tmp_path / "pro.mov"
+    ffmpeg("-i", str(short_clip), "-frames:v", "3", "-vf", "scale=320:240", "-c:v", "prores_ks",
+           "-profile:v", "3", "-pix_fmt", "yuv422p10le", str(pro))
+    with VideoFileSource(pro) as src:
+        assert src.bit_depth == 16 and src.num_frames == 3
+        deep = src.read16(2)
+        assert deep.dtype == np.uint16 and deep.shape == (240, 320, 3)
+        assert np.any(deep % 257 != 0)  # real >8-bit precision, not scaled 8-bit values
+        assert np.abs(deep / 257.0 - src.read(2)).max() <= 1.5
+
+
+def test_4k_clip_gives_model_sized_frames(short_clip: Path, tmp_path: Path) -> None:
+    uhd = tmp_path / "uhd.mp4"
+    ffmpeg("-i", str(short_clip), "-frames:v", "2", "-vf", "scale=3840:2160", "-c:v", "libx264",
+           "-preset", "ultrafast", str(uhd))
+    with open_source(uhd, cache_frames=2) as src:
+        assert src.size == (2160, 3840)
+        frame = src.read(1)
+        small = to_model_resolution(frame, 480)
+        assert small.shape == (480, 853, 3)
+        assert abs(float(small.mean()) - float(frame.mean())) < 1.0  # same picture, just smaller
