@@ -100,20 +100,33 @@ def probe(path: Path) -> VideoInfo:
                      pix_fmt=m.group("pix"))
 
 
-def frame_times(path: Path) -> list[float]:
-    """Presentation times (seconds, sorted) of every video packet, read without decoding.
+@dataclass(frozen=True)
+class PacketIndex:
+    """Frame timing of a video stream, read from its packets without decoding.
 
-    One packet is one frame for the codecs we meet (H.264/5, ProRes, VP9, AV1 in MP4/MOV/MKV); the
-    k-th smallest presentation time is frame k.
+    Attributes:
+        times: presentation time (seconds) of every frame, sorted; frame k is the k-th smallest.
+        keyframes: sorted indices (presentation order) of frames stored as keyframes.
+    """
+
+    times: list[float]
+    keyframes: list[int]
+
+
+def packet_index(path: Path) -> PacketIndex:
+    """List the video packets with `ffmpeg -c copy -f framecrc` (fast: no decoding).
+
+    One packet is one frame for the codecs we meet (H.264/5, ProRes, VP9, AV1 in MP4/MOV/MKV).
 
     Raises:
-        FrameSourceError: the packet list cannot be read.
+        FrameSourceError: the packets cannot be read, or ffmpeg reports a truncated / corrupt file.
     """
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-copyts", "-i", str(path), "-map", "0:v:0",
            "-c", "copy", "-f", "framecrc", "-"]
     proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", check=False)
     tb: Fraction | None = None
     pts: list[int] = []
+    key_pts: list[int] = []
     for line in proc.stdout.splitlines():
         if line.startswith("#tb 0:"):
             tb = Fraction(line.split(":", 1)[1].strip())
@@ -121,6 +134,9 @@ def frame_times(path: Path) -> list[float]:
             parts = [p.strip() for p in line.split(",")]
             if len(parts) >= 3 and parts[2].lstrip("-").isdigit():
                 pts.append(int(parts[2]))
+                flags = next((p for p in parts[6:] if p.startswith("F=")), None)
+                if flags is None or int(flags[2:], 16) & 1:  # framecrc omits F= for plain keyframes
+                    key_pts.append(int(parts[2]))
     if proc.returncode != 0 or tb is None or not pts:
         tail = proc.stderr.strip().splitlines()[-1:] or ["no packets"]
         raise FrameSourceError(f"{path}: cannot index the video packets ({tail[0]}). "
@@ -131,7 +147,8 @@ def frame_times(path: Path) -> list[float]:
             f"{path}: the file is truncated or damaged (ffmpeg: {damage.group(1).strip()}). Re-download or "
             "re-copy it; to salvage the readable part, re-encode it with ffmpeg to a new file.")
     pts.sort()
-    return [float(p * tb) for p in pts]
+    rank = {p: k for k, p in enumerate(pts)}
+    return PacketIndex([float(p * tb) for p in pts], sorted({rank[p] for p in key_pts}))
 
 
 class _StderrDrain(threading.Thread):

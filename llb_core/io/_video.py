@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from llb_core.io._errors import FrameSourceError
-from llb_core.io._ffmpeg import VideoInfo, _StderrDrain, env_threads, ffmpeg_exe, frame_times, probe
+from llb_core.io._ffmpeg import VideoInfo, _StderrDrain, env_threads, ffmpeg_exe, packet_index, probe
 from llb_core.io._source import DEFAULT_CACHE_FRAMES, FrameSource
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,8 @@ class VideoFileSource(FrameSource):
         path: the video file.
         cache_frames: LRU cache capacity in frames.
         forward_window: jumps forward of at most this many frames decode through instead of seeking
-            (default: one second of video, at least 12 frames).
+            (default: one second of video, at least 12 frames); longer jumps also decode through when
+            no keyframe lies between (a seek would decode the same frames again).
     """
 
     def __init__(self, path: str | Path, cache_frames: int = DEFAULT_CACHE_FRAMES,
@@ -76,7 +78,9 @@ class VideoFileSource(FrameSource):
             raise FrameSourceError(f"{self.path}: video file not found. Check the path, or relink the "
                                    "project to the moved file.")
         self.info: VideoInfo = probe(self.path)
-        self._times = frame_times(self.path)
+        index = packet_index(self.path)
+        self._times = index.times
+        self._keyframes = index.keyframes or [0]
         self._fps = self.info.fps or (self._estimate_fps())
         self._size = self.info.display_size
         self._window = forward_window if forward_window is not None else max(12, round(self._fps))
@@ -115,9 +119,22 @@ class VideoFileSource(FrameSource):
         gap = self._times[index] - self._times[index - 1]
         return self._times[index] - self.info.start - 0.5 * gap
 
+    def _continue_forward(self, position: int, target: int) -> bool:
+        """True if decoding on from `position` reaches `target` no slower than a fresh seek would.
+
+        A seek restarts at the last keyframe before `target`; if that is not past `position`, decoding
+        on is strictly less work. Short hops (within the forward window) also decode on.
+        """
+        if target < position:
+            return False
+        if target - position <= self._window:
+            return True
+        k = bisect.bisect_right(self._keyframes, target) - 1
+        return k < 0 or self._keyframes[k] <= position
+
     def _decode(self, index: int) -> np.ndarray:
         dec = self._decoder
-        if dec is None or not dec.next_index <= index <= dec.next_index + self._window:
+        if dec is None or not self._continue_forward(dec.next_index, index):
             self._close_decoder()
             dec = self._decoder = _Decoder(self.path, index, self._seek_time(index), self._size,
                                            "rgb24", 1)

@@ -106,6 +106,19 @@ def test_random_access_equals_sequential_decode(data: Path) -> None:
     assert all(not np.array_equal(sequential[i], sequential[i + 1]) for i in (0, 44, 76, 149))
 
 
+def test_random_access_on_short_gops_with_b_frames(short_clip: Path, tmp_path: Path) -> None:
+    """Many keyframes: seeks land inside GOPs, forward jumps across keyframes seek too."""
+    gop = tmp_path / "gop.mp4"
+    ffmpeg("-i", str(short_clip), "-vf", "scale=320:240", "-c:v", "libx264", "-preset", "ultrafast",
+           "-g", "8", "-keyint_min", "8", "-sc_threshold", "0", "-bf", "2", str(gop))
+    with VideoFileSource(gop, cache_frames=0) as src:
+        assert src._keyframes == list(range(0, 40, 8))
+        sequential = [src.read(i) for i in range(src.num_frames)]
+    with VideoFileSource(gop, cache_frames=0, forward_window=1) as src:
+        for i in [21, 39, 9, 8, 7, 30, 16, 17, 2, 35]:
+            np.testing.assert_array_equal(src.read(i), sequential[i], err_msg=f"frame {i}")
+
+
 def test_cache_is_bounded_and_serves_hits(short_clip: Path) -> None:
     with VideoFileSource(short_clip, cache_frames=5) as src:
         for i in range(0, 40, 3):
