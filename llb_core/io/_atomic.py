@@ -86,15 +86,15 @@ def atomic_write_png(dest: str | os.PathLike[str], image: Image.Image | np.ndarr
 
     Args:
         dest: final path.
-        image: a PIL image, or an array: (H, W) uint8 / uint16 greyscale, (H, W, 3|4) uint8 RGB(A),
-            or (H, W, 3|4) uint16 RGB(A) (written through OpenCV, which PIL cannot do).
+        image: a PIL image, or an array: (H, W) uint8 / uint16 greyscale, or (H, W, 3|4) uint8 /
+            uint16 RGB(A) (colour arrays are encoded with OpenCV).
     """
     if isinstance(image, Image.Image):
         atomic_write_bytes(dest, encode_png(image))
         return
     arr = np.ascontiguousarray(image)
-    if arr.ndim == 3 and arr.dtype == np.uint16:
-        import cv2
+    if arr.ndim == 3 and arr.dtype in (np.uint8, np.uint16) and arr.shape[2] in (3, 4):
+        import cv2  # faster than PIL for colour PNGs, and PIL cannot write 16-bit RGB(A)
 
         code = cv2.COLOR_RGB2BGR if arr.shape[2] == 3 else cv2.COLOR_RGBA2BGRA
         ok, buf = cv2.imencode(".png", cv2.cvtColor(arr, code), [cv2.IMWRITE_PNG_COMPRESSION, 1])

@@ -234,11 +234,6 @@ def _fps_arg(fps: float) -> str:
     return f"{fps:.6g}"
 
 
-def fps_arg(fps: float) -> str:
-    """Public alias of the frame-rate formatter used for ffmpeg command lines."""
-    return _fps_arg(fps)
-
-
 def env_threads() -> str:
     """Decoder thread count for ffmpeg (`LLB_FFMPEG_THREADS`, default 0 = ffmpeg's choice)."""
     return os.environ.get("LLB_FFMPEG_THREADS", "0")

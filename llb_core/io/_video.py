@@ -107,6 +107,12 @@ class VideoFileSource(FrameSource):
     def bit_depth(self) -> int:
         return 16 if self.info.high_bit_depth else 8
 
+    @property
+    def keyframe_interval(self) -> float:
+        """Mean frames per keyframe. Large values (long GOPs) make random seeks slow: a seek decodes
+        from the previous keyframe; `extract_frames` then gives fast scrubbing."""
+        return self.num_frames / max(len(self._keyframes), 1)
+
     def frame_time(self, index: int) -> float:
         """Presentation time of frame `index` in seconds from the start of the file."""
         self._check(index)
