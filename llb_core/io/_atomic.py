@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from llb_core.io._errors import LlbIoError, WriteError
+
 
 def _fsync_dir(folder: Path) -> None:
     """Flush a directory entry so a rename survives a power cut (no-op where unsupported)."""
@@ -36,7 +38,8 @@ def atomic_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Iter
     """Yield a temporary path beside `dest`; on clean exit it replaces `dest` atomically.
 
     The caller writes the complete file to the yielded path (any tool may do it, e.g. ffmpeg). On an
-    exception the temporary file is removed and `dest` is left untouched.
+    exception the temporary file is removed and `dest` is left untouched; an `OSError` comes out as a
+    `WriteError` naming `dest`.
 
     Args:
         dest: final path.
@@ -55,9 +58,14 @@ def atomic_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Iter
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, dest)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        if isinstance(err, OSError) and not isinstance(err, LlbIoError):
+            failure = WriteError(f"{dest}: could not be written ({err}). Free disk space or check that "
+                                 "the folder is writable; the previous version of the file is intact.")
+            failure.dest, failure.reason = dest, str(err)
+            raise failure from err
         raise
     _fsync_dir(dest.parent)
 

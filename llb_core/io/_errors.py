@@ -21,3 +21,17 @@ class ExportError(LlbIoError):
 
 class CancelledError(LlbIoError):
     """A long operation was cancelled by its caller; partial output has been removed."""
+
+
+class WriteError(LlbIoError, OSError):
+    """A file could not be written (disk full, permissions); the previous version is intact.
+
+    Also an `OSError`, so callers that catch OS errors keep working.
+
+    Attributes:
+        dest: the file that could not be written.
+        reason: the operating system's message.
+    """
+
+    dest: object = None
+    reason: str = ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -190,3 +191,26 @@ def test_bad_format_and_options(seq: InMemorySequence, tmp_path: Path) -> None:
         export(seq, "alpha", tmp_path / "x", ExportOptions(bit_depth=12))
     with pytest.raises(ExportError, match=r"writes a \.json file"):
         export(seq, "coco", tmp_path / "x.txt")
+
+
+def test_full_disk_during_export_is_named_and_keeps_previous(seq: InMemorySequence, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from llb_core.io import WriteError
+
+    out = export(seq, "davis", tmp_path / "d", ExportOptions(objects=(1,)))
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real_fsync = os.fsync
+    calls = []
+
+    def fsync_full(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync_full)
+    with pytest.raises(WriteError, match=r"d: could not write 00001\.png \(.*No space.*\)\. Free disk space"):
+        export(seq, "davis", out)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]

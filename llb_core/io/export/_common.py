@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 import cv2
 import numpy as np
 
-from llb_core.io._errors import ExportError
+from llb_core.io._errors import ExportError, WriteError
 from llb_core.io._objects import ObjectSpec
 from llb_core.io._progress import CancelFlag, ProgressFn, check_cancel, report
 from llb_core.io._source import FrameSource
@@ -260,6 +260,12 @@ def staged_folder(out: Path, meta: dict[str, object]) -> Iterator[Path]:
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(stage, out)
+    except WriteError as err:
+        shutil.rmtree(stage, ignore_errors=True)
+        dest = Path(str(err.dest))
+        name = dest.relative_to(stage) if dest.is_relative_to(stage) else dest
+        raise WriteError(f"{out}: could not write {name} ({err.reason}). Free disk space or choose another "
+                         f"folder; nothing was changed at {out}.") from err
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
