@@ -1,0 +1,290 @@
+"""What every exporter shares: the input protocol, options, matte controls and safe output staging."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import cv2
+import numpy as np
+
+from llb_core.io._errors import ExportError, WriteError
+from llb_core.io._objects import ObjectSpec
+from llb_core.io._progress import CancelFlag, ProgressFn, check_cancel, report
+from llb_core.io._source import FrameSource
+
+MARKER = ".llb-export.json"
+
+
+@runtime_checkable
+class MaskSequence(Protocol):
+    """Masks of a clip, frame by frame: what exporters read (a workspace `Project` is one)."""
+
+    @property
+    def num_frames(self) -> int:
+        """Number of frames."""
+
+    @property
+    def fps(self) -> float:
+        """Frames per second."""
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(H, W) of frames and masks."""
+
+    @property
+    def objects(self) -> Sequence[ObjectSpec]:
+        """The declared objects."""
+
+    def frame_name(self, index: int) -> str:
+        """Name of frame `index` without extension ("00000")."""
+
+    def frame(self, index: int) -> np.ndarray:
+        """Source frame as (H, W, 3) uint8 RGB."""
+
+    def frame16(self, index: int) -> np.ndarray:
+        """Source frame as (H, W, 3) uint16 RGB."""
+
+    def index_mask(self, index: int) -> np.ndarray:
+        """(H, W) uint8 index mask (all zero where nothing is annotated)."""
+
+    def soft_mask(self, index: int, obj_id: int) -> np.ndarray | None:
+        """(H, W) float32 soft mask in [0, 1] of one object, or None if none is stored."""
+
+
+class InMemorySequence:
+    """A `MaskSequence` over a `FrameSource` and masks held in memory (scripts and tests).
+
+    Args:
+        source: the frames.
+        masks: frame index -> (H, W) uint8 index mask; missing frames are empty.
+        objects: declared objects (default: one per id found in `masks`).
+        soft: (frame index, object id) -> (H, W) float32 soft mask.
+    """
+
+    def __init__(self, source: FrameSource, masks: dict[int, np.ndarray],
+                 objects: Sequence[ObjectSpec] | None = None,
+                 soft: dict[tuple[int, int], np.ndarray] | None = None) -> None:
+        self.source = source
+        self.masks = masks
+        self.soft = soft or {}
+        if objects is None:
+            ids = sorted({int(v) for m in masks.values() for v in np.unique(m)} - {0})
+            objects = [ObjectSpec.default(i) for i in ids]
+        self._objects = list(objects)
+
+    @property
+    def num_frames(self) -> int:
+        return self.source.num_frames
+
+    @property
+    def fps(self) -> float:
+        return self.source.fps
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.source.size
+
+    @property
+    def objects(self) -> Sequence[ObjectSpec]:
+        return self._objects
+
+    def frame_name(self, index: int) -> str:
+        return self.source.frame_name(index)
+
+    def frame(self, index: int) -> np.ndarray:
+        return self.source.read(index)
+
+    def frame16(self, index: int) -> np.ndarray:
+        return self.source.read16(index)
+
+    def index_mask(self, index: int) -> np.ndarray:
+        m = self.masks.get(index)
+        return np.zeros(self.size, np.uint8) if m is None else m
+
+    def soft_mask(self, index: int, obj_id: int) -> np.ndarray | None:
+        return self.soft.get((index, obj_id))
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Matte controls and format options applied at export.
+
+    Attributes:
+        objects: ids to export (None: all declared objects).
+        grow: pixels to grow (> 0) or shrink (< 0) each object's matte, with a disk.
+        feather: blur radius in pixels applied to each matte (0: hard edges).
+        bit_depth: 8 or 16, for soft-alpha PNGs, cutouts and grey matte videos.
+        video_name: folder name in the YouTube-VOS layout (default: the output folder's name).
+        overlay_opacity: mask opacity in overlay previews, 0..1.
+        image_ext: extension used for frame file names in COCO `images` entries.
+    """
+
+    objects: tuple[int, ...] | None = None
+    grow: int = 0
+    feather: int = 0
+    bit_depth: int = 8
+    video_name: str | None = None
+    overlay_opacity: float = 0.5
+    image_ext: str = ".jpg"
+
+    def validate(self, seq: MaskSequence) -> list[ObjectSpec]:
+        """Check the options against a sequence; return the selected objects in id order."""
+        if self.bit_depth not in (8, 16):
+            raise ExportError(f"bit depth must be 8 or 16, got {self.bit_depth}")
+        if self.feather < 0:
+            raise ExportError(f"feather must be >= 0 pixels, got {self.feather}")
+        if not 0.0 <= self.overlay_opacity <= 1.0:
+            raise ExportError(f"overlay opacity must be in 0..1, got {self.overlay_opacity}")
+        declared = {o.id: o for o in seq.objects}
+        if self.objects is None:
+            chosen = sorted(declared)
+        else:
+            missing = sorted(set(self.objects) - set(declared))
+            if missing:
+                raise ExportError(f"object id(s) {missing} are not in the project (objects: "
+                                  f"{sorted(declared) or 'none'}); pick ids from that list.")
+            chosen = sorted(set(self.objects))
+        if not chosen:
+            raise ExportError("nothing to export: the project declares no objects.")
+        return [declared[i] for i in chosen]
+
+    @property
+    def is_identity(self) -> bool:
+        """True when no grow/shrink/feather is requested."""
+        return self.grow == 0 and self.feather == 0
+
+
+@lru_cache(maxsize=16)
+def disk(radius: int) -> np.ndarray:
+    """(2r+1, 2r+1) uint8 disk structuring element."""
+    r = int(radius)
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    return (xx * xx + yy * yy <= r * r).astype(np.uint8)
+
+
+def apply_matte(alpha: np.ndarray, grow: int, feather: int) -> np.ndarray:
+    """Grow/shrink then feather one (H, W) float32 matte in [0, 1].
+
+    Args:
+        alpha: (H, W) float32 matte.
+        grow: > 0 dilates, < 0 erodes by that many pixels (disk element).
+        feather: Gaussian blur with a (2*feather+1) window and sigma feather/2.
+    """
+    if grow == 0 and feather == 0:
+        return alpha
+    out = alpha
+    if grow > 0:
+        out = cv2.dilate(out, disk(grow))
+    elif grow < 0:
+        out = cv2.erode(out, disk(-grow))
+    if feather > 0:
+        k = 2 * feather + 1
+        out = cv2.GaussianBlur(out, (k, k), feather / 2.0, borderType=cv2.BORDER_REPLICATE)
+    return np.clip(out, 0.0, 1.0)
+
+
+def object_mattes(seq: MaskSequence, index: int, objects: Sequence[ObjectSpec], opts: ExportOptions,
+                  use_soft: bool) -> dict[int, np.ndarray]:
+    """Per-object (H, W) float32 mattes of one frame with the matte controls applied.
+
+    Args:
+        use_soft: take stored soft masks where present (alpha formats); else the hard index mask.
+    """
+    mask = seq.index_mask(index)
+    out: dict[int, np.ndarray] = {}
+    for obj in objects:
+        alpha = seq.soft_mask(index, obj.id) if use_soft else None
+        if alpha is None:
+            alpha = (mask == obj.id).astype(np.float32)
+        out[obj.id] = apply_matte(alpha.astype(np.float32, copy=False), opts.grow, opts.feather)
+    return out
+
+
+def hard_index(seq: MaskSequence, index: int, objects: Sequence[ObjectSpec],
+               opts: ExportOptions) -> np.ndarray:
+    """(H, W) uint8 index mask of the selected objects, matte controls applied then thresholded at 0.5.
+
+    Where grown objects overlap, the one with the larger matte value wins (ties: lower id).
+    """
+    mask = seq.index_mask(index)
+    ids = [o.id for o in objects]
+    if opts.is_identity:
+        return np.where(np.isin(mask, ids), mask, 0).astype(np.uint8)
+    mattes = object_mattes(seq, index, objects, opts, use_soft=False)
+    stack = np.stack([mattes[i] for i in ids])
+    best = np.argmax(stack, axis=0)
+    lut = np.array(ids, np.uint8)
+    return np.where(stack.max(axis=0) >= 0.5, lut[best], 0).astype(np.uint8)
+
+
+def combined_alpha(seq: MaskSequence, index: int, objects: Sequence[ObjectSpec],
+                   opts: ExportOptions) -> np.ndarray:
+    """(H, W) float32 union matte (max over selected objects) using soft masks where stored."""
+    mattes = object_mattes(seq, index, objects, opts, use_soft=True)
+    return np.max(np.stack(list(mattes.values())), axis=0)
+
+
+@contextlib.contextmanager
+def staged_folder(out: Path, meta: dict[str, object]) -> Iterator[Path]:
+    """Yield an empty staging folder beside `out`; on success it replaces `out` atomically.
+
+    `out` may be missing, empty, or an earlier LLB export (it holds the marker file); anything else is
+    refused so a user folder is never replaced. On error or cancel the staging folder is removed and
+    `out` is untouched.
+    """
+    out = Path(out)
+    if out.exists():
+        if not out.is_dir():
+            raise ExportError(f"{out}: exists and is a file; choose a folder path for this format.")
+        if any(out.iterdir()) and not (out / MARKER).exists():
+            raise ExportError(f"{out}: folder is not empty and is not an earlier LLB export; choose a new "
+                              "or empty folder so nothing of yours is overwritten.")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield stage
+        (stage / MARKER).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.replace(out, old / "x")
+            os.replace(stage, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(stage, out)
+    except WriteError as err:
+        shutil.rmtree(stage, ignore_errors=True)
+        dest = Path(str(err.dest))
+        name = dest.relative_to(stage) if dest.is_relative_to(stage) else dest
+        raise WriteError(f"{out}: could not write {name} ({err.reason}). Free disk space or choose another "
+                         f"folder; nothing was changed at {out}.") from err
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def iterate_frames(n: int, progress: ProgressFn | None, cancel: CancelFlag, what: str) -> Iterator[int]:
+    """Yield 0..n-1, raising `CancelledError` when cancelled and reporting progress after each frame."""
+    for i in range(n):
+        check_cancel(cancel, what)
+        yield i
+        report(progress, i + 1, n)
+
+
+def check_file_out(out: Path, suffixes: Sequence[str], fmt: str) -> Path:
+    """Validate a single-file output path's suffix."""
+    out = Path(out)
+    if out.suffix.lower() not in suffixes:
+        raise ExportError(f"{out}: format {fmt!r} writes a {' or '.join(suffixes)} file; give --out a path "
+                          f"ending in {suffixes[0]}.")
+    if out.is_dir():
+        raise ExportError(f"{out}: is a folder; give a file path ending in {suffixes[0]}.")
+    return out

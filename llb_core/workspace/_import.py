@@ -1,0 +1,153 @@
+"""Import existing masks into a project, validating every file first and reporting each problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from llb_core.io._errors import MaskFileError
+from llb_core.io._masks import MaskIssue, check_index_mask, frame_number, read_index_mask
+from llb_core.io._progress import CancelFlag, ProgressFn, check_cancel, report
+from llb_core.workspace._errors import MaskImportError, ProjectError
+from llb_core.workspace._project import Project
+
+
+@dataclass
+class ImportReport:
+    """Outcome of `import_masks`.
+
+    Attributes:
+        imported: frame indices whose masks were written.
+        new_objects: object ids declared by the import.
+        issues: one entry per rejected file, naming the problem and the remedy.
+    """
+
+    imported: list[int] = field(default_factory=list)
+    new_objects: list[int] = field(default_factory=list)
+    issues: list[MaskIssue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True if no file was rejected."""
+        return not self.issues
+
+    def __str__(self) -> str:
+        lines = [f"{len(self.imported)} frame(s) imported, {len(self.issues)} file(s) rejected"]
+        lines += [f"  {issue}" for issue in self.issues]
+        return "\n".join(lines)
+
+
+def _frame_index(project: Project, path: Path, by_name: dict[str, int]) -> int | None:
+    """Frame matched by file stem (the source frame name), else by the number in the name."""
+    if path.stem in by_name:
+        return by_name[path.stem]
+    num = frame_number(path)
+    if num is not None and project.manifest.frame_names is None and 0 <= num < project.num_frames:
+        return num
+    return None
+
+
+def _detect_layout(folder: Path) -> str:
+    subdirs = [d for d in folder.iterdir() if d.is_dir() and d.name.isdigit()]
+    if subdirs and any(any(d.glob("*.png")) for d in subdirs):
+        return "binary"
+    return "index"
+
+
+def import_masks(project: Project, folder: str | Path, layout: str = "auto", create_objects: bool = True,
+                 skip_invalid: bool = False, as_keyframes: bool = True, progress: ProgressFn | None = None,
+                 cancel: CancelFlag = None) -> ImportReport:
+    """Import a folder of masks into `project`.
+
+    Layouts: "index" (`<frame>.png`, DAVIS palette PNG with index = object id, or greyscale 0/255 for one
+    object), "binary" (`<object id>/<frame>.png`, greyscale 0/255 per object; where objects overlap, the
+    higher id wins), or "auto" (binary if numbered sub-folders hold PNGs). Files match frames by the
+    source frame name, else by the number in the file name.
+
+    Every file is validated before anything is written (size, readable, frame exists, object ids
+    declared unless `create_objects`). With problems and not `skip_invalid`, nothing is imported and
+    `MaskImportError` (with `.report`) lists each bad file; with `skip_invalid`, valid files are imported
+    and the report lists the rest.
+
+    Raises:
+        MaskImportError: rejected files and `skip_invalid` is False.
+        ProjectError: the folder does not exist or holds no PNG masks.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ProjectError(f"{folder}: mask folder not found.")
+    layout = _detect_layout(folder) if layout == "auto" else layout
+    if layout not in ("index", "binary"):
+        raise ProjectError(f"unknown mask layout {layout!r}; use 'index', 'binary' or 'auto'.")
+    by_name = {n: i for i, n in enumerate(project.manifest.frame_names or [])}
+    declared = {o.id for o in project.objects}
+    allowed = None if create_objects else declared
+    rep = ImportReport()
+    masks: dict[int, np.ndarray] = {}
+    last = f"0..{project.num_frames - 1}"
+
+    def locate(path: Path) -> int | None:
+        idx = _frame_index(project, path, by_name)
+        if idx is None:
+            rep.issues.append(MaskIssue(path, f"matches no frame of the clip (frames {last}); remove the "
+                                              "file or check it belongs to this clip."))
+        return idx
+
+    if layout == "index":
+        files = sorted(folder.glob("*.png"))
+        if not files:
+            raise ProjectError(f"{folder}: no .png masks found.")
+        for k, path in enumerate(files):
+            check_cancel(cancel, f"import from {folder}")
+            idx = locate(path)
+            if idx is not None:
+                mask, issue = check_index_mask(path, project.size, allowed)
+                if issue is not None:
+                    rep.issues.append(issue)
+                elif idx in masks:
+                    rep.issues.append(MaskIssue(path, f"a second mask for frame {idx}; keep one file per "
+                                                      "frame."))
+                else:
+                    masks[idx] = mask  # type: ignore[assignment]
+            report(progress, k + 1, len(files))
+    else:
+        subdirs = sorted((d for d in folder.iterdir() if d.is_dir() and d.name.isdigit()),
+                         key=lambda d: int(d.name))
+        files = [p for d in subdirs for p in sorted(d.glob("*.png"))]
+        if not files:
+            raise ProjectError(f"{folder}: no <object id>/<frame>.png masks found.")
+        for k, path in enumerate(files):
+            check_cancel(cancel, f"import from {folder}")
+            obj_id = int(path.parent.name)
+            if not 1 <= obj_id <= 255 or (allowed is not None and obj_id not in allowed):
+                rep.issues.append(MaskIssue(path, f"object id {obj_id} is not a declared object "
+                                                  f"({sorted(declared)}); declare it first."))
+                continue
+            idx = locate(path)
+            if idx is None:
+                continue
+            try:
+                binary = read_index_mask(path, project.size) > 0
+            except MaskFileError as err:
+                rep.issues.append(MaskIssue(path, str(err).removeprefix(f"{path}: ")))
+                continue
+            target = masks.setdefault(idx, np.zeros(project.size, np.uint8))
+            target[binary] = obj_id
+            report(progress, k + 1, len(files))
+    if rep.issues and not skip_invalid:
+        raise MaskImportError(f"{folder}: {len(rep.issues)} mask file(s) rejected, nothing imported:\n"
+                              + "\n".join(f"  {i}" for i in rep.issues), rep)
+    found = sorted({int(v) for m in masks.values() for v in np.unique(m)} - {0})
+    for obj_id in found:
+        if obj_id not in declared:
+            project.add_object(obj_id=obj_id)
+            rep.new_objects.append(obj_id)
+    for idx in sorted(masks):
+        project.write_mask(idx, masks[idx])
+        if as_keyframes:
+            project.add_keyframe(idx)
+        rep.imported.append(idx)
+    project.save()
+    return rep
