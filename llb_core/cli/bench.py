@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import torch
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `bench model`."""
@@ -24,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_model(args: argparse.Namespace) -> int:
+    import torch
+
     from llb_core.evaluation.benchmark import benchmark_model, format_table
     from llb_core.model import create_model
 

@@ -47,8 +47,13 @@ def run(args: argparse.Namespace) -> int:
     from llb_core.io.export import ExportOptions, export
     from llb_core.workspace import Project
 
-    opts = ExportOptions(objects=_parse_objects(args.objects), grow=args.grow, feather=args.feather,
-                         bit_depth=args.bit_depth, video_name=args.video_name)
+    opts = ExportOptions(
+        objects=_parse_objects(args.objects),
+        grow=args.grow,
+        feather=args.feather,
+        bit_depth=args.bit_depth,
+        video_name=args.video_name,
+    )
     try:
         project = Project.open(args.project)
         try:
@@ -67,17 +72,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     from llb_core.io.export import FORMATS
 
     formats = "\n".join(f"  {name:8s} {desc}" for name, (_, desc) in FORMATS.items())
-    p = sub.add_parser("export", help="export a project's masks, mattes or videos",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description="Export a project folder's masks.\n\nformats:\n" + formats)
+    p = sub.add_parser(
+        "export",
+        help="export a project's masks, mattes or videos",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Export a project folder's masks.\n\nformats:\n" + formats,
+    )
     p.add_argument("project", help="project folder (holds manifest.json)")
     p.add_argument("--format", required=True, choices=sorted(FORMATS), help="output format (see above)")
     p.add_argument("--out", required=True, help="output folder (PNG formats) or file (videos, COCO)")
     p.add_argument("--objects", help="comma-separated object ids to export (default: all)")
     p.add_argument("--grow", type=int, default=0, help="grow (>0) or shrink (<0) mattes by N pixels")
     p.add_argument("--feather", type=int, default=0, help="feather (blur) mattes by N pixels")
-    p.add_argument("--bit-depth", type=int, choices=(8, 16), default=8,
-                   help="bit depth of alpha PNGs, cutouts and matte videos")
+    p.add_argument(
+        "--bit-depth", type=int, choices=(8, 16), default=8, help="bit depth of alpha PNGs, cutouts and matte videos"
+    )
     p.add_argument("--video-name", help="video folder name for the ytvos layout (default: OUT's name)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

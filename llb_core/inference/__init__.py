@@ -8,6 +8,18 @@ from llb_core.inference.session import Frames, Run, RunReport, Session
 from llb_core.inference.settings import SessionSettings, select_device, select_dtype
 
 __all__ = [
-    "FrameResult", "Frames", "Keyframe", "MaskStore", "MemoryBank", "MemorySample", "Provenance", "Run",
-    "RunReport", "Session", "SessionSettings", "select_device", "select_dtype", "soft_aggregate",
+    "FrameResult",
+    "Frames",
+    "Keyframe",
+    "MaskStore",
+    "MemoryBank",
+    "MemorySample",
+    "Provenance",
+    "Run",
+    "RunReport",
+    "Session",
+    "SessionSettings",
+    "select_device",
+    "select_dtype",
+    "soft_aggregate",
 ]

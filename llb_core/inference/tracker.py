@@ -81,7 +81,7 @@ class Tracker:
         """(H, W, 3) uint8 RGB -> (1, 3, H, W) float in [0, 1] on the device."""
         if image.shape[:2] != self.image_size:
             raise ValueError(f"frame of size {image.shape[:2]}, the video is {self.image_size}")
-        return torch.from_numpy(np.ascontiguousarray(image)).to(self.device).permute(2, 0, 1)[None].float() / 255
+        return torch.from_numpy(np.array(image, copy=True)).to(self.device).permute(2, 0, 1)[None].float() / 255
 
     def window_for(self, box: Box) -> Window:
         if self.settings.mode == "full":

@@ -48,7 +48,8 @@ def atomic_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Iter
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{dest.name}.", suffix=(dest.suffix if suffix is None else suffix) or ".tmp",
+        prefix=f".{dest.name}.",
+        suffix=(dest.suffix if suffix is None else suffix) or ".tmp",
         dir=dest.parent,
     )
     os.close(fd)
@@ -62,8 +63,10 @@ def atomic_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Iter
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         if isinstance(err, OSError) and not isinstance(err, LlbIoError):
-            failure = WriteError(f"{dest}: could not be written ({err}). Free disk space or check that "
-                                 "the folder is writable; the previous version of the file is intact.")
+            failure = WriteError(
+                f"{dest}: could not be written ({err}). Free disk space or check that "
+                "the folder is writable; the previous version of the file is intact."
+            )
             failure.dest, failure.reason = dest, str(err)
             raise failure from err
         raise

@@ -14,9 +14,14 @@ from llb_core.io._progress import CancelFlag, ProgressFn, check_cancel, report
 from llb_core.io._source import FrameSource
 
 
-def extract_frames(source: FrameSource, out_dir: str | Path, image_format: str = "png",
-                   jpeg_quality: int = 95, progress: ProgressFn | None = None,
-                   cancel: CancelFlag = None) -> Path:
+def extract_frames(
+    source: FrameSource,
+    out_dir: str | Path,
+    image_format: str = "png",
+    jpeg_quality: int = 95,
+    progress: ProgressFn | None = None,
+    cancel: CancelFlag = None,
+) -> Path:
     """Write every frame of `source` to `out_dir/<frame name>.<png|jpg>`.
 
     PNG is lossless (frames read back identical); JPEG at `jpeg_quality` is ~5x smaller. Frames go to a

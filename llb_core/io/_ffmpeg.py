@@ -61,8 +61,10 @@ class VideoInfo:
         return bool(re.search(r"(9|10|12|14|16)(le|be)$", self.pix_fmt))
 
 
-_STREAM_RE = re.compile(r"Stream #\d+:\d+.*?: Video: (?P<codec>\w+).*?, (?P<pix>[a-z0-9_]+)(?:\(.*?\))?, "
-                        r"(?P<w>\d+)x(?P<h>\d+)")
+_STREAM_RE = re.compile(
+    r"Stream #\d+:\d+.*?: Video: (?P<codec>\w+).*?, (?P<pix>[a-z0-9_]+)(?:\(.*?\))?, "
+    r"(?P<w>\d+)x(?P<h>\d+)"
+)
 
 
 def probe(path: Path) -> VideoInfo:
@@ -71,8 +73,9 @@ def probe(path: Path) -> VideoInfo:
     Raises:
         FrameSourceError: no video stream could be found (not a video, truncated header, ...).
     """
-    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True,
-                          text=True, errors="replace", check=False)
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, errors="replace", check=False
+    )
     text = proc.stderr
     m = _STREAM_RE.search(text)
     if m is None:
@@ -81,9 +84,10 @@ def probe(path: Path) -> VideoInfo:
         last = (tagged or lines[-1:] or ["no output"])[0]
         raise FrameSourceError(
             f"{path}: not a readable video ({last}). Check the file is a complete video "
-            "(re-export or re-download it), or convert it with ffmpeg to H.264 MP4.")
+            "(re-export or re-download it), or convert it with ffmpeg to H.264 MP4."
+        )
     fps = 0.0
-    line = text[m.start():text.find("\n", m.start())]
+    line = text[m.start() : text.find("\n", m.start())]
     for pat in (r"([\d.]+) fps", r"([\d.]+k?) tbr"):
         fm = re.search(pat, line)
         if fm and not fm.group(1).endswith("k"):
@@ -95,9 +99,15 @@ def probe(path: Path) -> VideoInfo:
         # ffmpeg reports the counter-clockwise angle; store the clockwise one, normalised.
         rot = int(round(-float(rm.group(1)))) % 360
     sm = re.search(r"start: (-?[\d.]+)", text)
-    return VideoInfo(width=int(m.group("w")), height=int(m.group("h")), fps=fps, rotation=rot,
-                     start=float(sm.group(1)) if sm else 0.0, codec=m.group("codec"),
-                     pix_fmt=m.group("pix"))
+    return VideoInfo(
+        width=int(m.group("w")),
+        height=int(m.group("h")),
+        fps=fps,
+        rotation=rot,
+        start=float(sm.group(1)) if sm else 0.0,
+        codec=m.group("codec"),
+        pix_fmt=m.group("pix"),
+    )
 
 
 @dataclass(frozen=True)
@@ -121,8 +131,21 @@ def packet_index(path: Path) -> PacketIndex:
     Raises:
         FrameSourceError: the packets cannot be read, or ffmpeg reports a truncated / corrupt file.
     """
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-copyts", "-i", str(path), "-map", "0:v:0",
-           "-c", "copy", "-f", "framecrc", "-"]
+    cmd = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-copyts",
+        "-i",
+        str(path),
+        "-map",
+        "0:v:0",
+        "-c",
+        "copy",
+        "-f",
+        "framecrc",
+        "-",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", check=False)
     tb: Fraction | None = None
     pts: list[int] = []
@@ -139,13 +162,16 @@ def packet_index(path: Path) -> PacketIndex:
                     key_pts.append(int(parts[2]))
     if proc.returncode != 0 or tb is None or not pts:
         tail = proc.stderr.strip().splitlines()[-1:] or ["no packets"]
-        raise FrameSourceError(f"{path}: cannot index the video packets ({tail[0]}). "
-                               "The file may be truncated or damaged; re-encode it with ffmpeg.")
+        raise FrameSourceError(
+            f"{path}: cannot index the video packets ({tail[0]}). "
+            "The file may be truncated or damaged; re-encode it with ffmpeg."
+        )
     damage = re.search(r"(Packet corrupt[^\n]*|[^\n]*partial file[^\n]*|[^\n]*Truncated[^\n]*)", proc.stderr)
     if damage:
         raise FrameSourceError(
             f"{path}: the file is truncated or damaged (ffmpeg: {damage.group(1).strip()}). Re-download or "
-            "re-copy it; to salvage the readable part, re-encode it with ffmpeg to a new file.")
+            "re-copy it; to salvage the readable part, re-encode it with ffmpeg to a new file."
+        )
     pts.sort()
     rank = {p: k for k, p in enumerate(pts)}
     return PacketIndex([float(p * tb) for p in pts], sorted({rank[p] for p in key_pts}))
@@ -182,12 +208,34 @@ class FfmpegWriter:
         vf: optional filter graph.
     """
 
-    def __init__(self, tmp_path: Path, size: tuple[int, int], fps: float, in_pix_fmt: str,
-                 out_args: list[str], vf: str | None = None) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        size: tuple[int, int],
+        fps: float,
+        in_pix_fmt: str,
+        out_args: list[str],
+        vf: str | None = None,
+    ) -> None:
         h, w = size
-        cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-               "-f", "rawvideo", "-pix_fmt", in_pix_fmt, "-s", f"{w}x{h}",
-               "-framerate", _fps_arg(fps), "-i", "-"]
+        cmd = [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            in_pix_fmt,
+            "-s",
+            f"{w}x{h}",
+            "-framerate",
+            _fps_arg(fps),
+            "-i",
+            "-",
+        ]
         if vf:
             cmd += ["-vf", vf]
         cmd += [*out_args, str(tmp_path)]
@@ -203,8 +251,10 @@ class FfmpegWriter:
         except (BrokenPipeError, OSError) as err:
             self._proc.wait()
             self._drain.join(timeout=5)
-            raise ExportError(f"{self.path}: ffmpeg stopped while encoding ({self._drain.tail()}). "
-                              "Check free disk space and that the output folder is writable.") from err
+            raise ExportError(
+                f"{self.path}: ffmpeg stopped while encoding ({self._drain.tail()}). "
+                "Check free disk space and that the output folder is writable."
+            ) from err
 
     def close(self) -> None:
         """Finish the stream and wait for ffmpeg; raise ExportError if it failed."""
@@ -213,8 +263,10 @@ class FfmpegWriter:
         rc = self._proc.wait()
         self._drain.join(timeout=5)
         if rc != 0:
-            raise ExportError(f"{self.path}: ffmpeg failed with code {rc} ({self._drain.tail()}). "
-                              "Check free disk space and that the output folder is writable.")
+            raise ExportError(
+                f"{self.path}: ffmpeg failed with code {rc} ({self._drain.tail()}). "
+                "Check free disk space and that the output folder is writable."
+            )
 
     def abort(self) -> None:
         """Kill ffmpeg (used on cancel or error); the caller removes the temp file."""

@@ -22,8 +22,9 @@ def natural_key(name: str) -> tuple[object, ...]:
 
 def list_images(folder: Path) -> list[Path]:
     """Image files directly in `folder` (hidden files skipped), in natural order."""
-    files = [p for p in folder.iterdir()
-             if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
+    files = [
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+    ]
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
@@ -35,11 +36,11 @@ def read_image_file(path: Path) -> np.ndarray:
     """
     arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if arr is None:
-        raise FrameSourceError(f"{path}: not a readable image. Replace the file or remove it from the "
-                               "folder.")
+        raise FrameSourceError(f"{path}: not a readable image. Replace the file or remove it from the folder.")
     if arr.dtype not in (np.uint8, np.uint16):
-        raise FrameSourceError(f"{path}: {arr.dtype} samples are not supported; convert the images to "
-                               "8- or 16-bit PNG/TIFF.")
+        raise FrameSourceError(
+            f"{path}: {arr.dtype} samples are not supported; convert the images to 8- or 16-bit PNG/TIFF."
+        )
     if arr.ndim == 2:
         return np.repeat(arr[:, :, None], 3, axis=2)
     if arr.shape[2] == 4:
@@ -66,8 +67,7 @@ class ImageFolderSource(FrameSource):
         cache_frames: LRU cache capacity in frames.
     """
 
-    def __init__(self, folder: str | Path, fps: float = 24.0,
-                 cache_frames: int = DEFAULT_CACHE_FRAMES) -> None:
+    def __init__(self, folder: str | Path, fps: float = 24.0, cache_frames: int = DEFAULT_CACHE_FRAMES) -> None:
         super().__init__(Path(folder), cache_frames)
         if not self.path.is_dir():
             raise FrameSourceError(f"{self.path}: image folder not found. Check the path.")
@@ -77,7 +77,8 @@ class ImageFolderSource(FrameSource):
         if not self._files:
             raise FrameSourceError(
                 f"{self.path}: no images found (looked for {', '.join(sorted(IMAGE_SUFFIXES))}). "
-                "Point to the folder that holds the numbered frames.")
+                "Point to the folder that holds the numbered frames."
+            )
         self._fps = float(fps)
         sizes: dict[tuple[int, int], list[Path]] = {}
         self._depth: int | None = None
@@ -86,8 +87,9 @@ class ImageFolderSource(FrameSource):
                 with Image.open(f) as im:
                     w, h = im.size
             except (UnidentifiedImageError, OSError) as err:
-                raise FrameSourceError(f"{f}: not a readable image ({err}). Replace the file or remove "
-                                       "it from the folder.") from err
+                raise FrameSourceError(
+                    f"{f}: not a readable image ({err}). Replace the file or remove it from the folder."
+                ) from err
             sizes.setdefault((h, w), []).append(f)
         if len(sizes) > 1:
             (h0, w0), first = max(sizes.items(), key=lambda kv: len(kv[1]))
@@ -95,7 +97,8 @@ class ImageFolderSource(FrameSource):
             raise FrameSourceError(
                 f"{self.path}: images have different sizes: most are {w0}x{h0} but "
                 f"{', '.join(odd[:5])}{' ...' if len(odd) > 5 else ''} differ. Resize or remove them so "
-                "every frame has the same size.")
+                "every frame has the same size."
+            )
         (self._size,) = sizes.keys()
 
     @property
@@ -131,7 +134,8 @@ class ImageFolderSource(FrameSource):
         if arr.shape[:2] != self._size:
             raise FrameSourceError(
                 f"{path}: size {arr.shape[1]}x{arr.shape[0]} differs from the clip's "
-                f"{self._size[1]}x{self._size[0]} (the file changed after opening). Reopen the clip.")
+                f"{self._size[1]}x{self._size[0]} (the file changed after opening). Reopen the clip."
+            )
         return arr
 
     def _decode(self, index: int) -> np.ndarray:

@@ -76,7 +76,8 @@ def read_index_mask(path: str | Path, size: tuple[int, int] | None = None) -> np
     if size is not None and (im.height, im.width) != tuple(size):
         raise MaskFileError(
             f"{path}: mask is {im.width}x{im.height} but the frames are {size[1]}x{size[0]}. "
-            "Resize the mask to the frame size (nearest-neighbour) or fix the export that made it.")
+            "Resize the mask to the frame size (nearest-neighbour) or fix the export that made it."
+        )
     if im.mode == "P":
         return np.array(im, dtype=np.uint8)
     if im.mode in ("L", "1", "LA"):
@@ -94,10 +95,12 @@ def read_index_mask(path: str | Path, size: tuple[int, int] | None = None) -> np
             bad = values[ids.index(-1)]
             raise MaskFileError(
                 f"{path}: colour #{int(bad):06x} is not a DAVIS palette colour, so it maps to no object. "
-                "Save masks as palette PNGs (index = object id) or greyscale 0/255.")
+                "Save masks as palette PNGs (index = object id) or greyscale 0/255."
+            )
         return np.array(ids, np.uint8)[inverse.reshape(code.shape)]
-    raise MaskFileError(f"{path}: unsupported image mode {im.mode!r} for a mask. Save it as a palette or "
-                        "8-bit greyscale PNG.")
+    raise MaskFileError(
+        f"{path}: unsupported image mode {im.mode!r} for a mask. Save it as a palette or 8-bit greyscale PNG."
+    )
 
 
 def write_index_mask(path: str | Path, mask: np.ndarray) -> None:
@@ -124,8 +127,10 @@ def read_soft_mask(path: str | Path, size: tuple[int, int] | None = None) -> np.
     path = Path(path)
     im = _open(path)
     if size is not None and (im.height, im.width) != tuple(size):
-        raise MaskFileError(f"{path}: soft mask is {im.width}x{im.height} but the frames are "
-                            f"{size[1]}x{size[0]}. Re-export it at the frame size.")
+        raise MaskFileError(
+            f"{path}: soft mask is {im.width}x{im.height} but the frames are "
+            f"{size[1]}x{size[0]}. Re-export it at the frame size."
+        )
     if im.mode == "L":
         return np.asarray(im, np.float32) / 255.0
     if im.mode.startswith("I;16") or im.mode == "I":
@@ -171,8 +176,9 @@ class MaskIssue:
         return f"{self.path}: {self.message}"
 
 
-def check_index_mask(path: Path, size: tuple[int, int],
-                     object_ids: set[int] | None) -> tuple[np.ndarray | None, MaskIssue | None]:
+def check_index_mask(
+    path: Path, size: tuple[int, int], object_ids: set[int] | None
+) -> tuple[np.ndarray | None, MaskIssue | None]:
     """Read and validate one index mask.
 
     Args:
@@ -191,6 +197,8 @@ def check_index_mask(path: Path, size: tuple[int, int],
         unknown = sorted(set(np.unique(mask).tolist()) - set(object_ids) - {0})
         if unknown:
             return None, MaskIssue(
-                path, f"holds object id(s) {unknown} that are not declared objects "
-                      f"({sorted(object_ids) or 'none'}). Declare the objects first or fix the mask.")
+                path,
+                f"holds object id(s) {unknown} that are not declared objects "
+                f"({sorted(object_ids) or 'none'}). Declare the objects first or fix the mask.",
+            )
     return mask, None

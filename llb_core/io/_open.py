@@ -13,8 +13,7 @@ from llb_core.io._source import DEFAULT_CACHE_FRAMES, FrameSource
 from llb_core.io._video import VideoFileSource
 
 
-def open_source(path: str | Path, fps: float = 24.0,
-                cache_frames: int = DEFAULT_CACHE_FRAMES) -> FrameSource:
+def open_source(path: str | Path, fps: float = 24.0, cache_frames: int = DEFAULT_CACHE_FRAMES) -> FrameSource:
     """Open a video file or an image folder.
 
     Args:

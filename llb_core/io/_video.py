@@ -20,19 +20,34 @@ log = logging.getLogger(__name__)
 class _Decoder:
     """One ffmpeg process decoding forward from frame `first`, delivering raw frames on stdout."""
 
-    def __init__(self, path: Path, first: int, seek_s: float | None, size: tuple[int, int],
-                 pix_fmt: str, bytes_per_sample: int) -> None:
+    def __init__(
+        self, path: Path, first: int, seek_s: float | None, size: tuple[int, int], pix_fmt: str, bytes_per_sample: int
+    ) -> None:
         h, w = size
         self.next_index = first
         self.frame_bytes = h * w * 3 * bytes_per_sample
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-threads", env_threads()]
         if seek_s is not None and seek_s > 0:
             cmd += ["-ss", f"{seek_s:.6f}"]
-        cmd += ["-i", str(path), "-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough",
-                "-sws_flags", "accurate_rnd+full_chroma_int+bilinear",
-                "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     bufsize=self.frame_bytes)
+        cmd += [
+            "-i",
+            str(path),
+            "-map",
+            "0:v:0",
+            "-an",
+            "-sn",
+            "-dn",
+            "-fps_mode",
+            "passthrough",
+            "-sws_flags",
+            "accurate_rnd+full_chroma_int+bilinear",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            pix_fmt,
+            "-",
+        ]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=self.frame_bytes)
         self.drain = _StderrDrain(self.proc.stderr)
         self.drain.start()
 
@@ -71,12 +86,14 @@ class VideoFileSource(FrameSource):
             no keyframe lies between (a seek would decode the same frames again).
     """
 
-    def __init__(self, path: str | Path, cache_frames: int = DEFAULT_CACHE_FRAMES,
-                 forward_window: int | None = None) -> None:
+    def __init__(
+        self, path: str | Path, cache_frames: int = DEFAULT_CACHE_FRAMES, forward_window: int | None = None
+    ) -> None:
         super().__init__(Path(path), cache_frames)
         if not self.path.is_file():
-            raise FrameSourceError(f"{self.path}: video file not found. Check the path, or relink the "
-                                   "project to the moved file.")
+            raise FrameSourceError(
+                f"{self.path}: video file not found. Check the path, or relink the project to the moved file."
+            )
         self.info: VideoInfo = probe(self.path)
         index = packet_index(self.path)
         self._times = index.times
@@ -142,8 +159,7 @@ class VideoFileSource(FrameSource):
         dec = self._decoder
         if dec is None or not self._continue_forward(dec.next_index, index):
             self._close_decoder()
-            dec = self._decoder = _Decoder(self.path, index, self._seek_time(index), self._size,
-                                           "rgb24", 1)
+            dec = self._decoder = _Decoder(self.path, index, self._seek_time(index), self._size, "rgb24", 1)
         h, w = self._size
         while True:
             data = dec.read_raw()
@@ -153,7 +169,8 @@ class VideoFileSource(FrameSource):
                 self._close_decoder()
                 raise FrameSourceError(
                     f"{self.path}: frame {index} of {self.num_frames} could not be decoded ({msg}). "
-                    "The file is probably truncated or damaged; re-encode or re-download it.")
+                    "The file is probably truncated or damaged; re-encode or re-download it."
+                )
             frame = np.frombuffer(data, np.uint8).reshape(h, w, 3).copy()
             got = dec.next_index - 1
             if got == index:
@@ -173,8 +190,10 @@ class VideoFileSource(FrameSource):
             finally:
                 dec.close()
         if data is None:
-            raise FrameSourceError(f"{self.path}: frame {index} could not be decoded at 16 bits "
-                                   f"({dec.drain.tail()}). The file may be damaged; re-encode it.")
+            raise FrameSourceError(
+                f"{self.path}: frame {index} could not be decoded at 16 bits "
+                f"({dec.drain.tail()}). The file may be damaged; re-encode it."
+            )
         h, w = self._size
         return np.frombuffer(data, "<u2").reshape(h, w, 3).astype(np.uint16)
 

@@ -8,7 +8,18 @@ from llb_core.workspace._manifest import FORMAT_VERSION, MANIFEST_NAME, Manifest
 from llb_core.workspace._project import Project
 
 __all__ = [
-    "FORMAT_VERSION", "JOURNAL_NAME", "MANIFEST_NAME", "ImportReport", "Journal", "Manifest",
-    "MaskImportError", "Project", "ProjectError", "SourceMismatchError", "fingerprint", "import_masks",
-    "parse_manifest", "same_content",
+    "FORMAT_VERSION",
+    "JOURNAL_NAME",
+    "MANIFEST_NAME",
+    "ImportReport",
+    "Journal",
+    "Manifest",
+    "MaskImportError",
+    "Project",
+    "ProjectError",
+    "SourceMismatchError",
+    "fingerprint",
+    "import_masks",
+    "parse_manifest",
+    "same_content",
 ]

@@ -38,8 +38,13 @@ def fingerprint(path: str | Path) -> dict[str, object]:
         for f in files[:1] + files[-1:]:
             _hash_ends(f, h)
         total = sum(f.stat().st_size for f in files)
-        return {"kind": "folder", "count": len(files), "size": total, "mtime_ns": p.stat().st_mtime_ns,
-                "sha256": h.hexdigest()}
+        return {
+            "kind": "folder",
+            "count": len(files),
+            "size": total,
+            "mtime_ns": p.stat().st_mtime_ns,
+            "sha256": h.hexdigest(),
+        }
     st = os.stat(p)
     h.update(str(st.st_size).encode())
     _hash_ends(p, h)

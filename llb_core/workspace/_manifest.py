@@ -48,12 +48,15 @@ class Manifest:
         """Serialise (format version included) as pretty JSON."""
         doc = {
             "format_version": FORMAT_VERSION,
-            "source": {"path": self.source_path, "relpath": self.source_relpath,
-                       "fingerprint": self.fingerprint},
-            "num_frames": self.num_frames, "fps": self.fps, "size": list(self.size),
+            "source": {"path": self.source_path, "relpath": self.source_relpath, "fingerprint": self.fingerprint},
+            "num_frames": self.num_frames,
+            "fps": self.fps,
+            "size": list(self.size),
             "frame_names": self.frame_names,
             "objects": [{"id": o.id, "name": o.name, "colour": list(o.colour)} for o in self.objects],
-            "keyframes": self.keyframes, "settings": self.settings, "revision": self.revision,
+            "keyframes": self.keyframes,
+            "settings": self.settings,
+            "revision": self.revision,
         }
         return json.dumps(doc, indent=1)
 
@@ -69,11 +72,14 @@ class _Checker:
         self.path = path
 
     def fail(self, where: str, what: str) -> ProjectError:
-        return ProjectError(f"{self.path}: {where} {what}. Fix the file by hand or restore "
-                            f"{self.path.name}.bak (Project.open(..., recover=True)).")
+        return ProjectError(
+            f"{self.path}: {where} {what}. Fix the file by hand or restore "
+            f"{self.path.name}.bak (Project.open(..., recover=True))."
+        )
 
-    def get(self, doc: dict[str, Any], key: str, types: type | tuple[type, ...], where: str = "",
-            optional: bool = False) -> Any:
+    def get(
+        self, doc: dict[str, Any], key: str, types: type | tuple[type, ...], where: str = "", optional: bool = False
+    ) -> Any:
         name = f"{where}{key}"
         if key not in doc:
             if optional:
@@ -85,15 +91,20 @@ class _Checker:
         if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
             raise self.fail(f"field '{name}'", f"must be {self._names(types)}, got bool")
         if not isinstance(value, types):
-            raise self.fail(f"field '{name}'", f"must be {self._names(types)}, got {_type_name(value)} "
-                            f"({json.dumps(value)[:40]})")
+            raise self.fail(
+                f"field '{name}'", f"must be {self._names(types)}, got {_type_name(value)} ({json.dumps(value)[:40]})"
+            )
         return value
 
     @staticmethod
     def _names(types: type | tuple[type, ...]) -> str:
         ts = types if isinstance(types, tuple) else (types,)
-        return " or ".join({"int": "an integer", "float": "a number", "str": "a string", "list": "a list",
-                            "dict": "an object"}.get(t.__name__, t.__name__) for t in ts)
+        return " or ".join(
+            {"int": "an integer", "float": "a number", "str": "a string", "list": "a list", "dict": "an object"}.get(
+                t.__name__, t.__name__
+            )
+            for t in ts
+        )
 
 
 def parse_manifest(text: str, path: Path) -> Manifest:
@@ -115,7 +126,8 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         newer = version > FORMAT_VERSION
         raise ProjectError(
             f"{path}: unknown project format version {version} (this LLB reads version {FORMAT_VERSION}). "
-            + ("Update LLB Studio to open it." if newer else "The file is damaged; restore a backup."))
+            + ("Update LLB Studio to open it." if newer else "The file is damaged; restore a backup.")
+        )
     src = chk.get(doc, "source", dict)
     spath = chk.get(src, "path", str, "source.")
     rel = chk.get(src, "relpath", str, "source.", optional=True)
@@ -153,6 +165,16 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         raise chk.fail("field 'keyframes'", f"must list frame indices in 0..{n - 1}")
     settings = chk.get(doc, "settings", dict)
     revision = chk.get(doc, "revision", int)
-    return Manifest(source_path=spath, source_relpath=rel, fingerprint=fp, num_frames=n, fps=fps,
-                    size=(size[0], size[1]), frame_names=names, objects=sorted(objects, key=lambda o: o.id),
-                    keyframes=sorted(set(keyframes)), settings=settings, revision=revision)
+    return Manifest(
+        source_path=spath,
+        source_relpath=rel,
+        fingerprint=fp,
+        num_frames=n,
+        fps=fps,
+        size=(size[0], size[1]),
+        frame_names=names,
+        objects=sorted(objects, key=lambda o: o.id),
+        keyframes=sorted(set(keyframes)),
+        settings=settings,
+        revision=revision,
+    )

@@ -68,8 +68,14 @@ class Project:
 
     # -- lifecycle -------------------------------------------------------------------------------
     @classmethod
-    def create(cls, folder: str | Path, source: str | Path, objects: Sequence[ObjectSpec] = (),
-               fps: float | None = None, settings: dict[str, Any] | None = None) -> Project:
+    def create(
+        cls,
+        folder: str | Path,
+        source: str | Path,
+        objects: Sequence[ObjectSpec] = (),
+        fps: float | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> Project:
         """Make a new project folder for a video file or image folder and save it.
 
         Args:
@@ -84,18 +90,26 @@ class Project:
         """
         folder = Path(folder)
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise ProjectError(f"{folder}: already exists and is not empty; choose a new folder for the "
-                               "project (or open the existing project).")
+            raise ProjectError(
+                f"{folder}: already exists and is not empty; choose a new folder for the "
+                "project (or open the existing project)."
+            )
         src_path = Path(source).resolve()
         with open_source(src_path, fps=fps or 24.0) as src:
             names = None
             if src_path.is_dir():
                 names = [src.frame_name(i) for i in range(src.num_frames)]
             manifest = Manifest(
-                source_path=str(src_path), source_relpath=_relpath(src_path, folder.resolve()),
-                fingerprint=fingerprint(src_path), num_frames=src.num_frames, fps=src.fps,
-                size=src.size, frame_names=names, objects=sorted(objects, key=lambda o: o.id),
-                settings=dict(settings or {}))
+                source_path=str(src_path),
+                source_relpath=_relpath(src_path, folder.resolve()),
+                fingerprint=fingerprint(src_path),
+                num_frames=src.num_frames,
+                fps=src.fps,
+                size=src.size,
+                frame_names=names,
+                objects=sorted(objects, key=lambda o: o.id),
+                settings=dict(settings or {}),
+            )
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "masks").mkdir(exist_ok=True)
         project = cls(folder, manifest)
@@ -119,13 +133,17 @@ class Project:
         recovered: list[str] = []
         try:
             if not path.exists():
-                raise ProjectError(f"{path}: not found; {folder} is not an LLB project folder (or its "
-                                   "manifest was deleted).")
+                raise ProjectError(
+                    f"{path}: not found; {folder} is not an LLB project folder (or its manifest was deleted)."
+                )
             manifest = parse_manifest(path.read_text(encoding="utf-8", errors="replace"), path)
         except ProjectError as err:
             if not recover or not bak.exists():
-                hint = (f" A backup exists: reopen with recover=True to use {bak.name}."
-                        if bak.exists() and not recover else "")
+                hint = (
+                    f" A backup exists: reopen with recover=True to use {bak.name}."
+                    if bak.exists() and not recover
+                    else ""
+                )
                 raise ProjectError(f"{err}{hint}") from err
             manifest = parse_manifest(bak.read_text(encoding="utf-8", errors="replace"), bak)
             recovered.append(f"{path.name} was unusable ({err}); restored from {bak.name}")
@@ -206,8 +224,9 @@ class Project:
         else:
             raise ValueError(f"unknown journal operation {op!r}")
 
-    def add_object(self, name: str | None = None, colour: tuple[int, int, int] | None = None,
-                   obj_id: int | None = None) -> ObjectSpec:
+    def add_object(
+        self, name: str | None = None, colour: tuple[int, int, int] | None = None, obj_id: int | None = None
+    ) -> ObjectSpec:
         """Declare an object (id: the next free one unless given) and return it."""
         taken = {o.id for o in self._m.objects}
         if obj_id is None:
@@ -221,8 +240,9 @@ class Project:
         self._change("set_object", id=obj.id, name=obj.name, colour=list(obj.colour))
         return obj
 
-    def update_object(self, obj_id: int, name: str | None = None,
-                      colour: tuple[int, int, int] | None = None) -> ObjectSpec:
+    def update_object(
+        self, obj_id: int, name: str | None = None, colour: tuple[int, int, int] | None = None
+    ) -> ObjectSpec:
         """Rename or recolour an object."""
         old = self.object(obj_id)
         obj = ObjectSpec(obj_id, name or old.name, colour or old.colour)
@@ -239,8 +259,7 @@ class Project:
         for o in self._m.objects:
             if o.id == obj_id:
                 return o
-        raise ProjectError(f"{self.folder}: no object with id {obj_id} (objects: "
-                           f"{[o.id for o in self._m.objects]}).")
+        raise ProjectError(f"{self.folder}: no object with id {obj_id} (objects: {[o.id for o in self._m.objects]}).")
 
     def add_keyframe(self, index: int) -> None:
         """Mark frame `index` as annotated by hand."""
@@ -300,7 +319,7 @@ class Project:
         return Path(self._m.source_path)
 
     def source_status(self) -> str:
-        """"ok", "moved" (found beside the project via the relative path), "missing" or "changed"."""
+        """ "ok", "moved" (found beside the project via the relative path), "missing" or "changed"."""
         p = self.source_path
         if not p.exists():
             rel = self._relative_source()
@@ -333,12 +352,16 @@ class Project:
                 path = self._relative_source()  # type: ignore[assignment]
                 self.relink(path)
             elif status == "missing":
-                raise SourceMismatchError(f"{path}: the project's source clip is missing. Find it and call "
-                                          "relink(new_path) (GUI: File > Relink source).")
+                raise SourceMismatchError(
+                    f"{path}: the project's source clip is missing. Find it and call "
+                    "relink(new_path) (GUI: File > Relink source)."
+                )
             elif status == "changed":
-                raise SourceMismatchError(f"{path}: the source clip changed since the project was made "
-                                          "(fingerprint differs). Relink to the original clip, or "
-                                          "relink(path, force=True) if it is the same footage re-encoded.")
+                raise SourceMismatchError(
+                    f"{path}: the source clip changed since the project was made "
+                    "(fingerprint differs). Relink to the original clip, or "
+                    "relink(path, force=True) if it is the same footage re-encoded."
+                )
             cache = int(self._m.settings.get("cache_frames", DEFAULT_CACHE_FRAMES))
             self._source = self._open_checked(path, cache)
         return self._source
@@ -350,7 +373,8 @@ class Project:
             src.close()
             raise SourceMismatchError(
                 f"{path}: has {found} but the project expects {self._m.num_frames} frames of "
-                f"{self._m.size[1]}x{self._m.size[0]}. Relink to the clip the project was made from.")
+                f"{self._m.size[1]}x{self._m.size[0]}. Relink to the clip the project was made from."
+            )
         return src
 
     def relink(self, new_path: str | Path, force: bool = False) -> None:
@@ -366,8 +390,10 @@ class Project:
         except OSError as err:
             raise SourceMismatchError(f"{p}: cannot read the new source ({err}).") from err
         if not same_content(fp, self._m.fingerprint) and not force:
-            raise SourceMismatchError(f"{p}: content differs from the project's original clip. Pass "
-                                      "force=True if it is the same footage (e.g. re-encoded).")
+            raise SourceMismatchError(
+                f"{p}: content differs from the project's original clip. Pass "
+                "force=True if it is the same footage (e.g. re-encoded)."
+            )
         try:
             src = self._open_checked(p)
         except FrameSourceError as err:
@@ -414,12 +440,14 @@ class Project:
         self._check_frame(index)
         mask = np.asarray(mask)
         if mask.shape != self.size or mask.dtype != np.uint8:
-            raise ProjectError(f"{self.mask_path(index)}: mask must be {self.size} uint8, got {mask.shape} "
-                               f"{mask.dtype}.")
+            raise ProjectError(
+                f"{self.mask_path(index)}: mask must be {self.size} uint8, got {mask.shape} {mask.dtype}."
+            )
         unknown = sorted(set(np.unique(mask).tolist()) - {0} - {o.id for o in self._m.objects})
         if unknown:
-            raise ProjectError(f"{self.mask_path(index)}: object id(s) {unknown} are not declared; call "
-                               "add_object first.")
+            raise ProjectError(
+                f"{self.mask_path(index)}: object id(s) {unknown} are not declared; call add_object first."
+            )
         write_index_mask(self.mask_path(index), mask)
 
     def delete_mask(self, index: int) -> None:
@@ -454,8 +482,7 @@ class Project:
         self.object(obj_id)
         alpha = np.asarray(alpha)
         if alpha.shape != self.size:
-            raise ProjectError(f"{self.soft_path(index, obj_id)}: soft mask must be {self.size}, got "
-                               f"{alpha.shape}.")
+            raise ProjectError(f"{self.soft_path(index, obj_id)}: soft mask must be {self.size}, got {alpha.shape}.")
         write_soft_mask(self.soft_path(index, obj_id), alpha, 8)
 
     def soft_mask(self, index: int, obj_id: int) -> np.ndarray | None:
@@ -470,5 +497,4 @@ class Project:
             raise
 
     def __repr__(self) -> str:
-        return (f"Project({str(self.folder)!r}, {self.num_frames} frames, objects "
-                f"{[o.id for o in self._m.objects]})")
+        return f"Project({str(self.folder)!r}, {self.num_frames} frames, objects {[o.id for o in self._m.objects]})"

@@ -34,8 +34,14 @@ FORMATS: dict[str, tuple[Exporter, str]] = {
 }
 
 
-def export(seq: MaskSequence, fmt: str, out: str | Path, options: ExportOptions | None = None,
-           progress: ProgressFn | None = None, cancel: CancelFlag = None) -> Path:
+def export(
+    seq: MaskSequence,
+    fmt: str,
+    out: str | Path,
+    options: ExportOptions | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelFlag = None,
+) -> Path:
     """Export `seq` in format `fmt` to `out` (a folder or a file, depending on the format).
 
     Output appears only when complete: on error or cancel, partial files are removed and a previous
@@ -63,7 +69,22 @@ def export(seq: MaskSequence, fmt: str, out: str | Path, options: ExportOptions 
 
 
 __all__ = [
-    "FORMATS", "ExportOptions", "InMemorySequence", "MaskSequence", "apply_matte", "combined_alpha",
-    "export", "export_alpha", "export_binary", "export_coco", "export_cutout", "export_davis",
-    "export_matte", "export_overlay", "export_prores", "export_ytvos", "hard_index", "overlay_frame",
+    "FORMATS",
+    "ExportOptions",
+    "InMemorySequence",
+    "MaskSequence",
+    "apply_matte",
+    "combined_alpha",
+    "export",
+    "export_alpha",
+    "export_binary",
+    "export_coco",
+    "export_cutout",
+    "export_davis",
+    "export_matte",
+    "export_overlay",
+    "export_prores",
+    "export_ytvos",
+    "hard_index",
+    "overlay_frame",
 ]

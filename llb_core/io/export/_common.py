@@ -70,9 +70,13 @@ class InMemorySequence:
         soft: (frame index, object id) -> (H, W) float32 soft mask.
     """
 
-    def __init__(self, source: FrameSource, masks: dict[int, np.ndarray],
-                 objects: Sequence[ObjectSpec] | None = None,
-                 soft: dict[tuple[int, int], np.ndarray] | None = None) -> None:
+    def __init__(
+        self,
+        source: FrameSource,
+        masks: dict[int, np.ndarray],
+        objects: Sequence[ObjectSpec] | None = None,
+        soft: dict[tuple[int, int], np.ndarray] | None = None,
+    ) -> None:
         self.source = source
         self.masks = masks
         self.soft = soft or {}
@@ -150,8 +154,10 @@ class ExportOptions:
         else:
             missing = sorted(set(self.objects) - set(declared))
             if missing:
-                raise ExportError(f"object id(s) {missing} are not in the project (objects: "
-                                  f"{sorted(declared) or 'none'}); pick ids from that list.")
+                raise ExportError(
+                    f"object id(s) {missing} are not in the project (objects: "
+                    f"{sorted(declared) or 'none'}); pick ids from that list."
+                )
             chosen = sorted(set(self.objects))
         if not chosen:
             raise ExportError("nothing to export: the project declares no objects.")
@@ -167,7 +173,7 @@ class ExportOptions:
 def disk(radius: int) -> np.ndarray:
     """(2r+1, 2r+1) uint8 disk structuring element."""
     r = int(radius)
-    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
     return (xx * xx + yy * yy <= r * r).astype(np.uint8)
 
 
@@ -192,8 +198,9 @@ def apply_matte(alpha: np.ndarray, grow: int, feather: int) -> np.ndarray:
     return np.clip(out, 0.0, 1.0)
 
 
-def object_mattes(seq: MaskSequence, index: int, objects: Sequence[ObjectSpec], opts: ExportOptions,
-                  use_soft: bool) -> dict[int, np.ndarray]:
+def object_mattes(
+    seq: MaskSequence, index: int, objects: Sequence[ObjectSpec], opts: ExportOptions, use_soft: bool
+) -> dict[int, np.ndarray]:
     """Per-object (H, W) float32 mattes of one frame with the matte controls applied.
 
     Args:
@@ -209,8 +216,7 @@ def object_mattes(seq: MaskSequence, index: int, objects: Sequence[ObjectSpec], 
     return out
 
 
-def hard_index(seq: MaskSequence, index: int, objects: Sequence[ObjectSpec],
-               opts: ExportOptions) -> np.ndarray:
+def hard_index(seq: MaskSequence, index: int, objects: Sequence[ObjectSpec], opts: ExportOptions) -> np.ndarray:
     """(H, W) uint8 index mask of the selected objects, matte controls applied then thresholded at 0.5.
 
     Where grown objects overlap, the one with the larger matte value wins (ties: lower id).
@@ -226,8 +232,7 @@ def hard_index(seq: MaskSequence, index: int, objects: Sequence[ObjectSpec],
     return np.where(stack.max(axis=0) >= 0.5, lut[best], 0).astype(np.uint8)
 
 
-def combined_alpha(seq: MaskSequence, index: int, objects: Sequence[ObjectSpec],
-                   opts: ExportOptions) -> np.ndarray:
+def combined_alpha(seq: MaskSequence, index: int, objects: Sequence[ObjectSpec], opts: ExportOptions) -> np.ndarray:
     """(H, W) float32 union matte (max over selected objects) using soft masks where stored."""
     mattes = object_mattes(seq, index, objects, opts, use_soft=True)
     return np.max(np.stack(list(mattes.values())), axis=0)
@@ -246,8 +251,10 @@ def staged_folder(out: Path, meta: dict[str, object]) -> Iterator[Path]:
         if not out.is_dir():
             raise ExportError(f"{out}: exists and is a file; choose a folder path for this format.")
         if any(out.iterdir()) and not (out / MARKER).exists():
-            raise ExportError(f"{out}: folder is not empty and is not an earlier LLB export; choose a new "
-                              "or empty folder so nothing of yours is overwritten.")
+            raise ExportError(
+                f"{out}: folder is not empty and is not an earlier LLB export; choose a new "
+                "or empty folder so nothing of yours is overwritten."
+            )
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
@@ -264,8 +271,10 @@ def staged_folder(out: Path, meta: dict[str, object]) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
         dest = Path(str(err.dest))
         name = dest.relative_to(stage) if dest.is_relative_to(stage) else dest
-        raise WriteError(f"{out}: could not write {name} ({err.reason}). Free disk space or choose another "
-                         f"folder; nothing was changed at {out}.") from err
+        raise WriteError(
+            f"{out}: could not write {name} ({err.reason}). Free disk space or choose another "
+            f"folder; nothing was changed at {out}."
+        ) from err
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
@@ -283,8 +292,9 @@ def check_file_out(out: Path, suffixes: Sequence[str], fmt: str) -> Path:
     """Validate a single-file output path's suffix."""
     out = Path(out)
     if out.suffix.lower() not in suffixes:
-        raise ExportError(f"{out}: format {fmt!r} writes a {' or '.join(suffixes)} file; give --out a path "
-                          f"ending in {suffixes[0]}.")
+        raise ExportError(
+            f"{out}: format {fmt!r} writes a {' or '.join(suffixes)} file; give --out a path ending in {suffixes[0]}."
+        )
     if out.is_dir():
         raise ExportError(f"{out}: is a folder; give a file path ending in {suffixes[0]}.")
     return out

@@ -23,12 +23,25 @@ from llb_core.io.export._common import (
 
 
 def _meta(fmt: str, seq: MaskSequence, objects: Sequence[ObjectSpec], opts: ExportOptions) -> dict:
-    return {"format": fmt, "frames": seq.num_frames, "fps": seq.fps, "objects": [o.id for o in objects],
-            "grow": opts.grow, "feather": opts.feather, "bit_depth": opts.bit_depth}
+    return {
+        "format": fmt,
+        "frames": seq.num_frames,
+        "fps": seq.fps,
+        "objects": [o.id for o in objects],
+        "grow": opts.grow,
+        "feather": opts.feather,
+        "bit_depth": opts.bit_depth,
+    }
 
 
-def export_davis(seq: MaskSequence, out: Path, objects: Sequence[ObjectSpec], opts: ExportOptions,
-                 progress: ProgressFn | None = None, cancel: CancelFlag = None) -> Path:
+def export_davis(
+    seq: MaskSequence,
+    out: Path,
+    objects: Sequence[ObjectSpec],
+    opts: ExportOptions,
+    progress: ProgressFn | None = None,
+    cancel: CancelFlag = None,
+) -> Path:
     """`out/<frame>.png`: one DAVIS palette PNG per frame (index = object id)."""
     with staged_folder(out, _meta("davis", seq, objects, opts)) as stage:
         for i in iterate_frames(seq.num_frames, progress, cancel, f"export to {out}"):
@@ -36,8 +49,14 @@ def export_davis(seq: MaskSequence, out: Path, objects: Sequence[ObjectSpec], op
     return Path(out)
 
 
-def export_binary(seq: MaskSequence, out: Path, objects: Sequence[ObjectSpec], opts: ExportOptions,
-                  progress: ProgressFn | None = None, cancel: CancelFlag = None) -> Path:
+def export_binary(
+    seq: MaskSequence,
+    out: Path,
+    objects: Sequence[ObjectSpec],
+    opts: ExportOptions,
+    progress: ProgressFn | None = None,
+    cancel: CancelFlag = None,
+) -> Path:
     """`out/<object id>/<frame>.png`: 0/255 greyscale PNGs, one folder per object."""
     with staged_folder(out, _meta("binary", seq, objects, opts)) as stage:
         for i in iterate_frames(seq.num_frames, progress, cancel, f"export to {out}"):
@@ -47,8 +66,14 @@ def export_binary(seq: MaskSequence, out: Path, objects: Sequence[ObjectSpec], o
     return Path(out)
 
 
-def export_alpha(seq: MaskSequence, out: Path, objects: Sequence[ObjectSpec], opts: ExportOptions,
-                 progress: ProgressFn | None = None, cancel: CancelFlag = None) -> Path:
+def export_alpha(
+    seq: MaskSequence,
+    out: Path,
+    objects: Sequence[ObjectSpec],
+    opts: ExportOptions,
+    progress: ProgressFn | None = None,
+    cancel: CancelFlag = None,
+) -> Path:
     """`out/<object id>/<frame>.png`: soft alpha as 8- or 16-bit greyscale PNGs (opts.bit_depth)."""
     with staged_folder(out, _meta("alpha", seq, objects, opts)) as stage:
         for i in iterate_frames(seq.num_frames, progress, cancel, f"export to {out}"):
@@ -57,8 +82,14 @@ def export_alpha(seq: MaskSequence, out: Path, objects: Sequence[ObjectSpec], op
     return Path(out)
 
 
-def export_cutout(seq: MaskSequence, out: Path, objects: Sequence[ObjectSpec], opts: ExportOptions,
-                  progress: ProgressFn | None = None, cancel: CancelFlag = None) -> Path:
+def export_cutout(
+    seq: MaskSequence,
+    out: Path,
+    objects: Sequence[ObjectSpec],
+    opts: ExportOptions,
+    progress: ProgressFn | None = None,
+    cancel: CancelFlag = None,
+) -> Path:
     """`out/<frame>.png`: RGBA PNGs, RGB = the source pixels exactly, A = union matte of the objects.
 
     RGB is straight (not premultiplied). With opts.bit_depth 16 the PNGs are 16-bit RGBA and RGB holds

@@ -14,8 +14,14 @@ from llb_core.io._progress import CancelFlag, ProgressFn
 from llb_core.io.export._common import ExportOptions, MaskSequence, hard_index, iterate_frames, staged_folder
 
 
-def export_ytvos(seq: MaskSequence, out: Path, objects: Sequence[ObjectSpec], opts: ExportOptions,
-                 progress: ProgressFn | None = None, cancel: CancelFlag = None) -> Path:
+def export_ytvos(
+    seq: MaskSequence,
+    out: Path,
+    objects: Sequence[ObjectSpec],
+    opts: ExportOptions,
+    progress: ProgressFn | None = None,
+    cancel: CancelFlag = None,
+) -> Path:
     """Write `out/Annotations/<video>/<frame>.png` for every frame and `out/meta.json`.
 
     `meta.json` follows the YouTube-VOS schema: `{"videos": {video: {"objects": {"<id>":
@@ -34,7 +40,10 @@ def export_ytvos(seq: MaskSequence, out: Path, objects: Sequence[ObjectSpec], op
             for obj_id in np.unique(index).tolist():
                 if obj_id:
                     frames_of[obj_id].append(name)
-        doc = {"videos": {video: {"objects": {
-            str(o.id): {"category": o.name, "frames": frames_of[o.id]} for o in objects}}}}
+        doc = {
+            "videos": {
+                video: {"objects": {str(o.id): {"category": o.name, "frames": frames_of[o.id]} for o in objects}}
+            }
+        }
         (stage / "meta.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
     return out

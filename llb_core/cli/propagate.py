@@ -1,0 +1,146 @@
+"""`llb propagate INPUT --mask FILE[:FRAME] ... --out DIR`: segment a whole clip from a few masks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from llb_core.cli import CliError
+
+DEMO_OUT = "demo_out"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `propagate` subcommand."""
+    p = sub.add_parser(
+        "propagate",
+        help="propagate masks through a video or a folder of frames",
+        description="Masks are palette PNGs (index = object id) or greyscale 0/255 PNGs (object 1). FRAME "
+        "defaults to the number in the file name. A mask speaks for the objects it contains; objects "
+        "it leaves out keep being tracked. Writes one DAVIS palette PNG per frame into --out.",
+    )
+    p.add_argument("input", nargs="?", help="video file or folder of frames (omit with --demo)")
+    p.add_argument("--mask", action="append", default=[], metavar="FILE[:FRAME]", help="mask file, repeatable")
+    p.add_argument("--out", help=f"output folder (default with --demo: {DEMO_OUT})")
+    p.add_argument("--demo", action="store_true", help="the embedded Big Buck Bunny clip and its first-frame mask")
+    p.add_argument("--soft", action="store_true", help="also write per-object soft masks (out/soft/ID/NNNNN.png)")
+    p.add_argument("--max-frames", type=int, default=None, help="only the first N frames")
+    p.add_argument("--weights", default=None, help="checkpoint (default: the shipped weights)")
+    p.add_argument("--variant", default=None, choices=("lwl", "joint", "llb"), help="require this variant")
+    p.add_argument("--backbone-weights", default=None, help="ImageNet backbone weights file")
+    p.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, cuda:1, mps")
+    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
+    p.add_argument("--resolution", type=int, default=None, help="internal short side (default 480)")
+    p.add_argument("--mode", choices=("crop", "full"), default=None, help="search-region crops or full frame")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _parse_mask_arg(text: str) -> tuple[Path, int | None]:
+    """FILE[:FRAME] -> (path, frame or None); a Windows drive letter is not taken for a frame."""
+    head, sep, tail = text.rpartition(":")
+    if sep and tail.isdigit() and head:
+        return Path(head), int(tail)
+    return Path(text), None
+
+
+def run(args: argparse.Namespace) -> int:
+    from llb_core.cli._progress import ProgressBar
+    from llb_core.inference import Session, SessionSettings
+    from llb_core.io import (
+        FrameSourceError,
+        LlbIoError,
+        frame_number,
+        open_source,
+        read_index_mask,
+        write_index_mask,
+        write_soft_mask,
+    )
+    from llb_core.model.defaults import load_model
+    from llb_core.resources import demo_clip, demo_mask
+
+    if args.demo:
+        if args.input or args.mask:
+            raise CliError("--demo takes no INPUT and no --mask")
+        source_path, masks = demo_clip(), [f"{demo_mask()}:0"]
+        out = Path(args.out or DEMO_OUT)
+    else:
+        if not args.input:
+            raise CliError("give an INPUT video or folder of frames, or --demo")
+        if not args.mask:
+            raise CliError("give at least one --mask FILE[:FRAME]")
+        if not args.out:
+            raise CliError("give an output folder with --out DIR")
+        source_path, masks, out = Path(args.input), args.mask, Path(args.out)
+    try:
+        source = open_source(source_path)
+    except FrameSourceError as err:
+        raise CliError(str(err)) from err
+    num_frames = source.num_frames if args.max_frames is None else min(source.num_frames, args.max_frames)
+    keyframes: dict[int, np.ndarray] = {}
+    for text in masks:
+        path, frame = _parse_mask_arg(text)
+        frame = frame if frame is not None else (frame_number(path) or 0)
+        if not 0 <= frame < num_frames:
+            raise CliError(
+                f"{path}: frame {frame} is outside the clip (frames 0..{num_frames - 1}); name it FILE:FRAME"
+            )
+        try:
+            mask = read_index_mask(path, source.size)
+        except LlbIoError as err:
+            raise CliError(str(err)) from err
+        if not mask.any():
+            raise CliError(f"{path}: the mask holds no object (every pixel is background); paint at least one object")
+        keyframes[frame] = mask
+    settings = SessionSettings(device=args.device, precision=args.precision)
+    if args.resolution:
+        settings = settings.replace(resolution=args.resolution)
+    if args.mode:
+        settings = settings.replace(mode=args.mode)
+    model = load_model(
+        args.weights, variant=args.variant, backbone_weights=args.backbone_weights, allow_untrained=args.weights is None
+    )
+    session = Session(_Clipped(source, num_frames), model, settings)
+    for frame in sorted(keyframes):
+        for obj in sorted(set(np.unique(keyframes[frame]).tolist()) - {0} - set(session.objects)):
+            session.add_object(obj_id=obj)
+        present = set(np.unique(keyframes[frame]).tolist()) - {0}
+        session.set_keyframe(frame, keyframes[frame], annotated=present)
+    out.mkdir(parents=True, exist_ok=True)
+    names = [_frame_name(source, i) for i in range(num_frames)]
+    for frame in sorted(keyframes):
+        write_index_mask(out / f"{names[frame]}.png", session.mask(frame))
+
+    def on_frame(result) -> None:  # noqa: ANN001
+        write_index_mask(out / f"{names[result.frame]}.png", result.mask)
+        if args.soft:
+            for obj, prob in result.probs.items():
+                write_soft_mask(out / "soft" / str(obj) / f"{names[result.frame]}.png", prob)
+
+    bar = None if args.quiet else ProgressBar(f"propagate {source_path.name}")
+    report = session.propagate_all(on_frame=on_frame, progress=bar)
+    sys.stderr.write(
+        f"{report.frames} frames in {report.seconds:.1f} s ({report.fps:.2f} fps) on {session.device} "
+        f"({str(session.dtype).removeprefix('torch.')}); masks in {out}\n"
+    )
+    return 0
+
+
+def _frame_name(source: object, index: int) -> str:
+    name = getattr(source, "frame_name", None)
+    return name(index) if callable(name) else f"{index:05d}"
+
+
+class _Clipped:
+    """The first `num_frames` frames of a source."""
+
+    def __init__(self, source: object, num_frames: int) -> None:
+        self.source = source
+        self.num_frames = num_frames
+        self.size = source.size  # type: ignore[attr-defined]
+
+    def read(self, index: int) -> np.ndarray:
+        return self.source.read(index)  # type: ignore[attr-defined]
