@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +55,27 @@ def _detect_layout(folder: Path) -> str:
     if subdirs and any(any(d.glob("*.png")) for d in subdirs):
         return "binary"
     return "index"
+
+
+def _read_binary(project: Project, path: Path, allowed: set[int] | None, declared: set[int],
+                 locate: Callable[[Path], int | None], masks: dict[int, np.ndarray],
+                 rep: ImportReport) -> None:
+    """Validate one `<object id>/<frame>.png` file and paint it into `masks`, or record an issue."""
+    obj_id = int(path.parent.name)
+    if not 1 <= obj_id <= 255 or (allowed is not None and obj_id not in allowed):
+        rep.issues.append(MaskIssue(path, f"object id {obj_id} is not a declared object "
+                                          f"({sorted(declared)}); declare it first."))
+        return
+    idx = locate(path)
+    if idx is None:
+        return
+    try:
+        binary = read_index_mask(path, project.size) > 0
+    except MaskFileError as err:
+        rep.issues.append(MaskIssue(path, str(err).removeprefix(f"{path}: ")))
+        return
+    target = masks.setdefault(idx, np.zeros(project.size, np.uint8))
+    target[binary] = obj_id
 
 
 def import_masks(project: Project, folder: str | Path, layout: str = "auto", create_objects: bool = True,
@@ -120,21 +142,7 @@ def import_masks(project: Project, folder: str | Path, layout: str = "auto", cre
             raise ProjectError(f"{folder}: no <object id>/<frame>.png masks found.")
         for k, path in enumerate(files):
             check_cancel(cancel, f"import from {folder}")
-            obj_id = int(path.parent.name)
-            if not 1 <= obj_id <= 255 or (allowed is not None and obj_id not in allowed):
-                rep.issues.append(MaskIssue(path, f"object id {obj_id} is not a declared object "
-                                                  f"({sorted(declared)}); declare it first."))
-                continue
-            idx = locate(path)
-            if idx is None:
-                continue
-            try:
-                binary = read_index_mask(path, project.size) > 0
-            except MaskFileError as err:
-                rep.issues.append(MaskIssue(path, str(err).removeprefix(f"{path}: ")))
-                continue
-            target = masks.setdefault(idx, np.zeros(project.size, np.uint8))
-            target[binary] = obj_id
+            _read_binary(project, path, allowed, declared, locate, masks, rep)
             report(progress, k + 1, len(files))
     if rep.issues and not skip_invalid:
         raise MaskImportError(f"{folder}: {len(rep.issues)} mask file(s) rejected, nothing imported:\n"

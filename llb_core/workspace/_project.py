@@ -139,7 +139,7 @@ class Project:
         for entry in entries:
             try:
                 self._apply(entry)
-            except (KeyError, ValueError, TypeError) as err:
+            except (KeyError, ValueError, TypeError, ProjectError) as err:
                 log.warning("%s: skipped journal entry %s (%s)", self._journal.path, entry, err)
                 continue
             self._m.revision = int(entry["rev"])
