@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from llb_core.io import VideoFileSource, open_source  # noqa: E402
+from llb_core.io import VideoFileSource, extract_frames, open_source  # noqa: E402
 from llb_core.io._ffmpeg import ffmpeg_exe  # noqa: E402
 from llb_core.io.export import FORMATS, ExportOptions, InMemorySequence, combined_alpha, export  # noqa: E402
 
@@ -85,6 +85,22 @@ def bench_decode(path: Path, scrub: int) -> None:
         neighbours.append((time.perf_counter() - t0) / 10)
     print(f"step-forward after a seek (play from a scrub point): {1 / np.mean(neighbours):6.1f} frames/s")
     src.close()
+
+
+def bench_extracted(path: Path, scrub: int, out_dir: Path) -> None:
+    src = VideoFileSource(path)
+    t0 = time.perf_counter()
+    folder = extract_frames(src, out_dir / "frames", "jpg", jpeg_quality=95)
+    dt = time.perf_counter() - t0
+    print(f"extract {src.num_frames} frames to JPEG q95: {src.num_frames / dt:6.1f} frames/s")
+    src.close()
+    imgs = open_source(folder, cache_frames=0)
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    for i in rng.integers(0, imgs.num_frames, scrub):
+        imgs.read(int(i))
+    dt = time.perf_counter() - t0
+    print(f"random scrub on extracted frames: {scrub / dt:6.1f} reads/s ({dt / scrub * 1000:.0f} ms/read)")
 
 
 def synthetic_masks(size: tuple[int, int], n: int) -> tuple[dict[int, np.ndarray], dict]:
@@ -156,6 +172,7 @@ def main() -> int:
         tmpd = Path(tmp)
         bench_decode(clip, args.scrub)
         bench_decode(make_long_clip(clip, args.loops, tmpd / "long.mp4"), args.scrub)
+        bench_extracted(clip, args.scrub, tmpd)
         bench_export(clip, args.export_frames, tmpd)
     return 0
 

@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from llb_core.io._errors import WriteError
+
 log = logging.getLogger(__name__)
 
 JOURNAL_NAME = "journal.jsonl"
@@ -28,10 +30,21 @@ class Journal:
     def append(self, entry: dict[str, Any]) -> None:
         """Durably append one change (must hold "rev" and "op")."""
         line = json.dumps(entry, separators=(",", ":")) + "\n"
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
+        size = self.path.stat().st_size if self.path.exists() else 0
+        try:
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(line)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as err:
+            # Take the unacknowledged line back out; if even that fails, replay keeps only the last
+            # entry of each revision, so a later acknowledged change still wins.
+            with contextlib.suppress(OSError):
+                os.truncate(self.path, size)
+            failure = WriteError(f"{self.path}: could not record the change ({err}). Free disk space or "
+                                 "check the project folder is writable; earlier changes are intact.")
+            failure.dest, failure.reason = self.path, str(err)
+            raise failure from err
 
     def entries_after(self, revision: int) -> list[dict[str, Any]]:
         """Changes with "rev" > `revision`, in order; a malformed trailing line is skipped with a warning."""
@@ -50,6 +63,8 @@ class Journal:
                 log.warning("%s: line %d is incomplete (interrupted write); ignored", self.path, k + 1)
                 continue
             if rev > revision:
+                while out and int(out[-1]["rev"]) >= rev:  # a failed append was retried at this rev
+                    out.pop()
                 out.append(entry)
         return out
 

@@ -16,6 +16,7 @@ as soon as the mutating call returns, and `save()` folds them into the manifest.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import os
 from collections.abc import Sequence
@@ -156,7 +157,7 @@ class Project:
         for entry in entries:
             try:
                 self._apply(entry)
-            except (KeyError, ValueError, TypeError) as err:
+            except (KeyError, ValueError, TypeError, ProjectError) as err:
                 log.warning("%s: skipped journal entry %s (%s)", self._journal.path, entry, err)
                 continue
             self._m.revision = int(entry["rev"])
@@ -174,8 +175,7 @@ class Project:
             return
         path = self.folder / MANIFEST_NAME
         if path.exists():
-            with contextlib.suppress(OSError):
-                atomic_write_bytes(path.with_name(MANIFEST_NAME + ".bak"), path.read_bytes())
+            atomic_write_bytes(path.with_name(MANIFEST_NAME + ".bak"), path.read_bytes())
         atomic_write_text(path, self._m.to_json())
         self._journal.clear()
         self._saved_revision = self._m.revision
@@ -200,9 +200,15 @@ class Project:
 
     # -- manifest changes (journaled) --------------------------------------------------------------
     def _change(self, op: str, **fields: Any) -> None:
+        """Apply one manifest change and log it durably; on any failure the state is unchanged."""
         entry = {"rev": self._m.revision + 1, "op": op, **fields}
-        self._apply(entry)  # validate before logging
-        self._journal.append(entry)
+        before = copy.deepcopy(self._m)
+        try:
+            self._apply(entry)
+            self._journal.append(entry)
+        except BaseException:
+            self._m = before
+            raise
         self._m.revision += 1
 
     def _apply(self, e: dict[str, Any]) -> None:

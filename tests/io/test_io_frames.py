@@ -50,10 +50,11 @@ def test_natural_sort_orders_numbers_by_value(tmp_path: Path) -> None:
     assert sorted(["a10", "a9", "a100"], key=natural_key) == ["a9", "a10", "a100"]
 
 
-def test_sixteen_bit_png_keeps_precision(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ext", ["png", "tif"])
+def test_sixteen_bit_images_keep_precision(tmp_path: Path, ext: str) -> None:
     rng = np.random.default_rng(0)
     rgb16 = rng.integers(0, 65536, (8, 10, 3), dtype=np.uint16)
-    _write_rgb(tmp_path / "00000.png", rgb16)
+    _write_rgb(tmp_path / f"00000.{ext}", rgb16)
     src = ImageFolderSource(tmp_path)
     assert src.bit_depth == 16
     np.testing.assert_array_equal(src.read16(0), rgb16)

@@ -103,3 +103,22 @@ def test_cli_export_bad_input_is_one_line(data: Path, tmp_path: Path, capsys: py
     assert rc == 2
     assert err.startswith("llb export: error: ") and err.count("\n") == 1
     assert re.search(message, err)
+
+
+def test_binary_folder_issues_are_per_file(data: Path, tmp_path: Path) -> None:
+    p = Project.create(tmp_path / "proj", data / "multiobject" / "images" / "bike",
+                       objects=[ObjectSpec.default(1)])
+    good = np.zeros(p.size, np.uint8)
+    good[10:50, 10:50] = 255
+    folder = tmp_path / "bin"
+    for obj, name, arr in [(1, "00000.png", good), (1, "00001.png", good[:, :-1]), (4, "00002.png", good),
+                           (1, "00009.png", good)]:
+        (folder / str(obj)).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(arr).save(folder / str(obj) / name)
+    with pytest.raises(MaskImportError) as info:
+        import_masks(p, folder, create_objects=False)
+    issues = {f"{i.path.parent.name}/{i.path.name}": i.message for i in info.value.report.issues}
+    assert set(issues) == {"1/00001.png", "4/00002.png", "1/00009.png"}
+    assert "853x480" in issues["1/00001.png"] and "object id 4" in issues["4/00002.png"]
+    report = import_masks(p, folder, create_objects=False, skip_invalid=True)
+    assert report.imported == [0] and p.read_mask(0)[20, 20] == 1 and p.read_mask(0).sum() == 40 * 40

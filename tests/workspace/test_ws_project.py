@@ -226,3 +226,22 @@ def test_write_mask_validates(judo: Path, tmp_path: Path) -> None:
     assert p.mask_frames() == []
     p.write_mask(0, _mask(p.size, 1, (0, 5, 0, 5)))
     assert read_index_mask(p.mask_path(0)).sum() == 25
+
+
+def test_failed_journal_write_leaves_state_unchanged(judo: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from llb_core.io import WriteError
+
+    p = Project.create(tmp_path / "proj", judo)
+    p.add_keyframe(1)
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(WriteError, match=r"journal\.jsonl: could not record the change"):
+        p.add_keyframe(2)
+    monkeypatch.undo()
+    assert p.keyframes == [1]
+    p.add_keyframe(3)
+    assert Project.open(tmp_path / "proj").keyframes == [1, 3]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -16,12 +17,15 @@ from typing import Protocol, runtime_checkable
 import cv2
 import numpy as np
 
+from llb_core.io._atomic import atomic_write_text
 from llb_core.io._errors import ExportError, WriteError
 from llb_core.io._objects import ObjectSpec
 from llb_core.io._progress import CancelFlag, ProgressFn, check_cancel, report
 from llb_core.io._source import FrameSource
 
 MARKER = ".llb-export.json"
+
+log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -238,6 +242,10 @@ def combined_alpha(seq: MaskSequence, index: int, objects: Sequence[ObjectSpec],
     return np.max(np.stack(list(mattes.values())), axis=0)
 
 
+def _log_leftover(func: object, path: str, exc_info: tuple) -> None:
+    log.warning("could not remove the replaced export at %s (%s); delete it by hand", path, exc_info[1])
+
+
 @contextlib.contextmanager
 def staged_folder(out: Path, meta: dict[str, object]) -> Iterator[Path]:
     """Yield an empty staging folder beside `out`; on success it replaces `out` atomically.
@@ -259,12 +267,16 @@ def staged_folder(out: Path, meta: dict[str, object]) -> Iterator[Path]:
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
         yield stage
-        (stage / MARKER).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        atomic_write_text(stage / MARKER, json.dumps(meta, indent=1))
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             os.replace(out, old / "x")
-            os.replace(stage, out)
-            shutil.rmtree(old, ignore_errors=True)
+            try:
+                os.replace(stage, out)
+            except BaseException:
+                os.replace(old / "x", out)  # put the previous export back
+                raise
+            shutil.rmtree(old, onerror=_log_leftover)
         else:
             os.replace(stage, out)
     except WriteError as err:
