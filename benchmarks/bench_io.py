@@ -44,8 +44,22 @@ def peak_rss_mib() -> float:
 
 
 def make_long_clip(src: Path, loops: int, out: Path) -> Path:
-    subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-y", "-stream_loop", str(loops - 1), "-i", str(src),
-                    "-c", "copy", str(out)], check=True)
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-loglevel",
+            "error",
+            "-y",
+            "-stream_loop",
+            str(loops - 1),
+            "-i",
+            str(src),
+            "-c",
+            "copy",
+            str(out),
+        ],
+        check=True,
+    )
     return out
 
 
@@ -62,8 +76,10 @@ def bench_decode(path: Path, scrub: int) -> None:
         src.read(i)
     dt = time.perf_counter() - t0
     rss_seq = rss_mib()
-    print(f"sequential decode: {n / dt:7.1f} frames/s ({dt:.1f} s); RSS {rss0:.0f} -> {rss_seq:.0f} MiB "
-          f"(cache {src.cache.capacity} frames = {src.cache.capacity * h * w * 3 / 2**20:.0f} MiB max)")
+    print(
+        f"sequential decode: {n / dt:7.1f} frames/s ({dt:.1f} s); RSS {rss0:.0f} -> {rss_seq:.0f} MiB "
+        f"(cache {src.cache.capacity} frames = {src.cache.capacity * h * w * 3 / 2**20:.0f} MiB max)"
+    )
     rng = np.random.default_rng(0)
     targets = rng.integers(0, n, scrub)
     times = []
@@ -72,9 +88,11 @@ def bench_decode(path: Path, scrub: int) -> None:
         src.read(int(i))
         times.append(time.perf_counter() - t0)
     ms = np.array(times) * 1000
-    print(f"random scrub ({scrub} reads over the clip): {scrub / ms.sum() * 1000:6.1f} reads/s, median "
-          f"{np.median(ms):.0f} ms, p90 {np.percentile(ms, 90):.0f} ms; RSS {rss_mib():.0f} MiB, "
-          f"peak RSS {peak_rss_mib():.0f} MiB")
+    print(
+        f"random scrub ({scrub} reads over the clip): {scrub / ms.sum() * 1000:6.1f} reads/s, median "
+        f"{np.median(ms):.0f} ms, p90 {np.percentile(ms, 90):.0f} ms; RSS {rss_mib():.0f} MiB, "
+        f"peak RSS {peak_rss_mib():.0f} MiB"
+    )
     neighbours = []
     for i in targets[:10]:
         base = int(min(i, n - 20))
@@ -113,8 +131,7 @@ def synthetic_masks(size: tuple[int, int], n: int) -> tuple[dict[int, np.ndarray
         m[((xx - cx) ** 2 + (yy - h / 2) ** 2) < (h / 4) ** 2] = 1
         m[(yy > h * 0.6) & (xx > w * 0.6)] = 2
         masks[i] = m
-        soft[(i, 1)] = np.clip((h / 4 - np.sqrt((xx - cx) ** 2 + (yy - h / 2) ** 2)) / 8 + 0.5, 0, 1
-                               ).astype(np.float32)
+        soft[(i, 1)] = np.clip((h / 4 - np.sqrt((xx - cx) ** 2 + (yy - h / 2) ** 2)) / 8 + 0.5, 0, 1).astype(np.float32)
     return masks, soft
 
 
@@ -130,9 +147,17 @@ def bench_export(path: Path, frames: int, out_dir: Path) -> None:
     seq = Head(full, masks, soft=soft)
     for i in range(frames):  # decode once so export timings exclude source decoding
         full.read(i)
-    targets = {"davis": "davis", "ytvos": "ytvos", "binary": "binary", "alpha": "alpha",
-               "cutout": "cutout", "prores": "cut.mov", "matte": "matte.mkv", "overlay": "overlay.mp4",
-               "coco": "coco.json"}
+    targets = {
+        "davis": "davis",
+        "ytvos": "ytvos",
+        "binary": "binary",
+        "alpha": "alpha",
+        "cutout": "cutout",
+        "prores": "cut.mov",
+        "matte": "matte.mkv",
+        "overlay": "overlay.mp4",
+        "coco": "coco.json",
+    }
     print(f"export of {frames} frames of {full.size[1]}x{full.size[0]}, 2 objects (frames pre-decoded):")
     for fmt in FORMATS:
         for opts, label in ((ExportOptions(), ""), (ExportOptions(grow=3, feather=4), " grow 3 feather 4")):
@@ -143,18 +168,34 @@ def bench_export(path: Path, frames: int, out_dir: Path) -> None:
             dt = time.perf_counter() - t0
             print(f"  {fmt + label:26s} {frames / dt:7.1f} frames/s")
     # ProRes colour tolerance on these frames
-    raw = subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(out_dir / "cut.mov"), "-vf",
-                          "scale=in_color_matrix=bt709:in_range=tv:flags=accurate_rnd+full_chroma_int",
-                          "-f", "rawvideo", "-pix_fmt", "rgba", "-"], capture_output=True, check=True).stdout
+    raw = subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-loglevel",
+            "error",
+            "-i",
+            str(out_dir / "cut.mov"),
+            "-vf",
+            "scale=in_color_matrix=bt709:in_range=tv:flags=accurate_rnd+full_chroma_int",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgba",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     h, w = full.size
     got = np.frombuffer(raw, np.uint8).reshape(-1, h, w, 4).astype(int)
     ref = np.stack([full.read(i) for i in range(frames)]).astype(int)
     err = np.abs(got[..., :3] - ref)
-    alpha = np.stack([np.rint(combined_alpha(seq, i, seq.objects, ExportOptions()) * 255)
-                      for i in range(frames)])
+    alpha = np.stack([np.rint(combined_alpha(seq, i, seq.objects, ExportOptions()) * 255) for i in range(frames)])
     aerr = np.abs(got[..., 3] - alpha)
-    print(f"ProRes 4444 round trip (BT.709 limited range, 10-bit): RGB max {err.max()} levels, mean "
-          f"{err.mean():.3f}, 99.99th pct {np.percentile(err, 99.99):.0f}; alpha max {aerr.max():.0f}")
+    print(
+        f"ProRes 4444 round trip (BT.709 limited range, 10-bit): RGB max {err.max()} levels, mean "
+        f"{err.mean():.3f}, 99.99th pct {np.percentile(err, 99.99):.0f}; alpha max {aerr.max():.0f}"
+    )
     full.close()
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from llb_core.errors import new_file_mode
 from llb_core.io._errors import LlbIoError, WriteError
 
 
@@ -52,6 +53,7 @@ def atomic_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Iter
         suffix=(dest.suffix if suffix is None else suffix) or ".tmp",
         dir=dest.parent,
     )
+    os.fchmod(fd, new_file_mode())
     os.close(fd)
     tmp = Path(tmp_name)
     try:

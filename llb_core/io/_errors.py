@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from llb_core.errors import LLBError
 
-class LlbIoError(Exception):
+
+class LlbIoError(LLBError):
     """Base class of all I/O errors raised by `llb_core.io` and `llb_core.workspace`."""
 
 

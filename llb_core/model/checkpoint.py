@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from llb_core.errors import new_file_mode
 from llb_core.model._weights import WeightsError
 from llb_core.model.config import LLBConfig
 from llb_core.model.llbnet import LLBNet
@@ -60,6 +61,7 @@ def save_checkpoint(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, new_file_mode())
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)

@@ -57,14 +57,21 @@ def _detect_layout(folder: Path) -> str:
     return "index"
 
 
-def _read_binary(project: Project, path: Path, allowed: set[int] | None, declared: set[int],
-                 locate: Callable[[Path], int | None], masks: dict[int, np.ndarray],
-                 rep: ImportReport) -> None:
+def _read_binary(
+    project: Project,
+    path: Path,
+    allowed: set[int] | None,
+    declared: set[int],
+    locate: Callable[[Path], int | None],
+    masks: dict[int, np.ndarray],
+    rep: ImportReport,
+) -> None:
     """Validate one `<object id>/<frame>.png` file and paint it into `masks`, or record an issue."""
     obj_id = int(path.parent.name)
     if not 1 <= obj_id <= 255 or (allowed is not None and obj_id not in allowed):
-        rep.issues.append(MaskIssue(path, f"object id {obj_id} is not a declared object "
-                                          f"({sorted(declared)}); declare it first."))
+        rep.issues.append(
+            MaskIssue(path, f"object id {obj_id} is not a declared object ({sorted(declared)}); declare it first.")
+        )
         return
     idx = locate(path)
     if idx is None:
@@ -78,9 +85,16 @@ def _read_binary(project: Project, path: Path, allowed: set[int] | None, declare
     target[binary] = obj_id
 
 
-def import_masks(project: Project, folder: str | Path, layout: str = "auto", create_objects: bool = True,
-                 skip_invalid: bool = False, as_keyframes: bool = True, progress: ProgressFn | None = None,
-                 cancel: CancelFlag = None) -> ImportReport:
+def import_masks(
+    project: Project,
+    folder: str | Path,
+    layout: str = "auto",
+    create_objects: bool = True,
+    skip_invalid: bool = False,
+    as_keyframes: bool = True,
+    progress: ProgressFn | None = None,
+    cancel: CancelFlag = None,
+) -> ImportReport:
     """Import a folder of masks into `project`.
 
     Layouts: "index" (`<frame>.png`, DAVIS palette PNG with index = object id, or greyscale 0/255 for one
@@ -113,8 +127,12 @@ def import_masks(project: Project, folder: str | Path, layout: str = "auto", cre
     def locate(path: Path) -> int | None:
         idx = _frame_index(project, path, by_name)
         if idx is None:
-            rep.issues.append(MaskIssue(path, f"matches no frame of the clip (frames {last}); remove the "
-                                              "file or check it belongs to this clip."))
+            rep.issues.append(
+                MaskIssue(
+                    path,
+                    f"matches no frame of the clip (frames {last}); remove the file or check it belongs to this clip.",
+                )
+            )
         return idx
 
     if layout == "index":
@@ -129,14 +147,12 @@ def import_masks(project: Project, folder: str | Path, layout: str = "auto", cre
                 if issue is not None:
                     rep.issues.append(issue)
                 elif idx in masks:
-                    rep.issues.append(MaskIssue(path, f"a second mask for frame {idx}; keep one file per "
-                                                      "frame."))
+                    rep.issues.append(MaskIssue(path, f"a second mask for frame {idx}; keep one file per frame."))
                 else:
                     masks[idx] = mask  # type: ignore[assignment]
             report(progress, k + 1, len(files))
     else:
-        subdirs = sorted((d for d in folder.iterdir() if d.is_dir() and d.name.isdigit()),
-                         key=lambda d: int(d.name))
+        subdirs = sorted((d for d in folder.iterdir() if d.is_dir() and d.name.isdigit()), key=lambda d: int(d.name))
         files = [p for d in subdirs for p in sorted(d.glob("*.png"))]
         if not files:
             raise ProjectError(f"{folder}: no <object id>/<frame>.png masks found.")
@@ -145,8 +161,11 @@ def import_masks(project: Project, folder: str | Path, layout: str = "auto", cre
             _read_binary(project, path, allowed, declared, locate, masks, rep)
             report(progress, k + 1, len(files))
     if rep.issues and not skip_invalid:
-        raise MaskImportError(f"{folder}: {len(rep.issues)} mask file(s) rejected, nothing imported:\n"
-                              + "\n".join(f"  {i}" for i in rep.issues), rep)
+        raise MaskImportError(
+            f"{folder}: {len(rep.issues)} mask file(s) rejected, nothing imported:\n"
+            + "\n".join(f"  {i}" for i in rep.issues),
+            rep,
+        )
     found = sorted({int(v) for m in masks.values() for v in np.unique(m)} - {0})
     for obj_id in found:
         if obj_id not in declared:

@@ -41,8 +41,10 @@ class Journal:
             # entry of each revision, so a later acknowledged change still wins.
             with contextlib.suppress(OSError):
                 os.truncate(self.path, size)
-            failure = WriteError(f"{self.path}: could not record the change ({err}). Free disk space or "
-                                 "check the project folder is writable; earlier changes are intact.")
+            failure = WriteError(
+                f"{self.path}: could not record the change ({err}). Free disk space or "
+                "check the project folder is writable; earlier changes are intact."
+            )
             failure.dest, failure.reason = self.path, str(err)
             raise failure from err
 

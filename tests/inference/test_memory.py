@@ -82,7 +82,7 @@ def test_search_window_geometry():
     assert math.isclose(win.width / win.height, 864 / 480, rel_tol=0.1)
     # a huge box: shrunk to fit the image
     big = search_window(Box(400, 240, 800, 400), (480, 854), (480, 864))
-    assert big.x0 == 0 and big.x1 == 854 and 0 <= big.y0 and big.y1 <= 480
+    assert big.x0 == 0 and big.x1 == 854 and big.y0 >= 0 and big.y1 <= 480
     # near the border: shifted inside, not cut
     edge = search_window(Box(850, 470, 40, 40), (480, 854), (480, 864), max_zoom=100)
     assert edge.x1 == 854 and edge.y1 == 480 and math.isclose(edge.width / edge.height, 1.8, rel_tol=0.05)

@@ -29,4 +29,3 @@ def short_clip(data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("clips") / "street40.mp4"
     ffmpeg("-i", str(data / "videos" / "street.mp4"), "-frames:v", "40", "-c", "copy", str(out))
     return out
-

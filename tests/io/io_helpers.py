@@ -11,8 +11,7 @@ import numpy as np
 
 def ffmpeg(*args: str) -> None:
     """Run the bundled ffmpeg quietly, failing the test on error."""
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args],
-                   check=True)
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
 
 
 def decode_video(path: Path, size: tuple[int, int], pix_fmt: str = "rgb24") -> np.ndarray:
@@ -20,8 +19,12 @@ def decode_video(path: Path, size: tuple[int, int], pix_fmt: str = "rgb24") -> n
 
     pix_fmt: "rgb24", "rgba", "gray", "gray16le".
     """
-    channels, dtype = {"rgb24": (3, np.uint8), "rgba": (4, np.uint8), "gray": (1, np.uint8),
-                       "gray16le": (1, np.dtype("<u2"))}[pix_fmt]
+    channels, dtype = {
+        "rgb24": (3, np.uint8),
+        "rgba": (4, np.uint8),
+        "gray": (1, np.uint8),
+        "gray16le": (1, np.dtype("<u2")),
+    }[pix_fmt]
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-i", str(path)]
     if pix_fmt in ("rgb24", "rgba"):
         cmd += ["-vf", "scale=in_color_matrix=bt709:in_range=tv:flags=accurate_rnd+full_chroma_int"]
@@ -33,6 +36,7 @@ def decode_video(path: Path, size: tuple[int, int], pix_fmt: str = "rgb24") -> n
 
 def stream_info(path: Path) -> str:
     """ffmpeg's description of a file's streams (for codec / colour-tag checks)."""
-    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True
+    )
     return proc.stderr

@@ -54,8 +54,7 @@ def test_davis_round_trip(seq: InMemorySequence, tmp_path: Path) -> None:
 def test_ytvos_layout_and_meta(seq: InMemorySequence, tmp_path: Path) -> None:
     out = export(seq, "ytvos", tmp_path / "yt", ExportOptions(video_name="bike"))
     for i in range(4):
-        np.testing.assert_array_equal(read_index_mask(out / "Annotations" / "bike" / f"{i:05d}.png"),
-                                      seq.index_mask(i))
+        np.testing.assert_array_equal(read_index_mask(out / "Annotations" / "bike" / f"{i:05d}.png"), seq.index_mask(i))
     meta = json.loads((out / "meta.json").read_text())
     objs = meta["videos"]["bike"]["objects"]
     assert objs["1"] == {"category": "rider", "frames": ["00000", "00001", "00003"]}
@@ -80,8 +79,9 @@ def test_alpha_round_trip_uses_soft_masks(seq: InMemorySequence, tmp_path: Path,
     assert np.abs(soft - seq.soft_mask(0, 1)).max() <= 0.5 / top + 1e-6
     assert soft[(soft > 0) & (soft < 1)].size / max((seq.index_mask(0) == 1).sum(), 1) > 0.1  # really soft
     for i in (1, 3):
-        np.testing.assert_array_equal(read_soft_mask(out / "2" / f"{i:05d}.png"),
-                                      (seq.index_mask(i) == 2).astype(np.float32))
+        np.testing.assert_array_equal(
+            read_soft_mask(out / "2" / f"{i:05d}.png"), (seq.index_mask(i) == 2).astype(np.float32)
+        )
 
 
 def test_cutout_rgb_equals_source_exactly(seq: InMemorySequence, tmp_path: Path) -> None:
@@ -193,8 +193,9 @@ def test_bad_format_and_options(seq: InMemorySequence, tmp_path: Path) -> None:
         export(seq, "coco", tmp_path / "x.txt")
 
 
-def test_full_disk_during_export_is_named_and_keeps_previous(seq: InMemorySequence, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_full_disk_during_export_is_named_and_keeps_previous(
+    seq: InMemorySequence, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from llb_core.io import WriteError
 
     out = export(seq, "davis", tmp_path / "d", ExportOptions(objects=(1,)))

@@ -55,8 +55,9 @@ def test_matte_prores_within_one_level(seq: InMemorySequence, tmp_path: Path) ->
     got = decode_video(out, seq.size, "gray")[..., 0].astype(int)
     from llb_core.io.export import combined_alpha
 
-    expected = np.stack([np.rint(combined_alpha(seq, i, seq.objects, ExportOptions(feather=2)) * 255)
-                         for i in range(4)])
+    expected = np.stack(
+        [np.rint(combined_alpha(seq, i, seq.objects, ExportOptions(feather=2)) * 255) for i in range(4)]
+    )
     assert np.abs(got - expected).max() <= 1
 
 
@@ -83,8 +84,9 @@ def test_overlay_preview_matches_blend_and_keeps_fps(data: Path, tmp_path: Path)
         assert abs(got[1][box].mean() - src.read(1)[box].mean()) < 3
 
 
-def test_encoder_failure_keeps_previous_file(seq: InMemorySequence, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_encoder_failure_keeps_previous_file(
+    seq: InMemorySequence, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "m.mkv"
     out.write_bytes(b"previous export")
     import llb_core.io.export._video as video

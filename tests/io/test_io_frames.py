@@ -28,6 +28,7 @@ def _write_rgb(path: Path, rgb: np.ndarray) -> None:
 
 # -- image folders ---------------------------------------------------------------------------------
 
+
 def test_image_folder_reads_davis_frames(data: Path) -> None:
     folder = data / "davis2016" / "JPEGImages" / "480p" / "dog"
     with open_source(folder, fps=30) as src:
@@ -86,6 +87,7 @@ def test_unreadable_image_is_named(tmp_path: Path) -> None:
 
 # -- video files -----------------------------------------------------------------------------------
 
+
 def test_video_metadata_matches_known_values(data: Path) -> None:
     with open_source(data / "videos" / "street.mp4") as src:
         assert isinstance(src, VideoFileSource)
@@ -110,8 +112,25 @@ def test_random_access_equals_sequential_decode(data: Path) -> None:
 def test_random_access_on_short_gops_with_b_frames(short_clip: Path, tmp_path: Path) -> None:
     """Many keyframes: seeks land inside GOPs, forward jumps across keyframes seek too."""
     gop = tmp_path / "gop.mp4"
-    ffmpeg("-i", str(short_clip), "-vf", "scale=320:240", "-c:v", "libx264", "-preset", "ultrafast",
-           "-g", "8", "-keyint_min", "8", "-sc_threshold", "0", "-bf", "2", str(gop))
+    ffmpeg(
+        "-i",
+        str(short_clip),
+        "-vf",
+        "scale=320:240",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        "8",
+        "-keyint_min",
+        "8",
+        "-sc_threshold",
+        "0",
+        "-bf",
+        "2",
+        str(gop),
+    )
     with VideoFileSource(gop, cache_frames=0) as src:
         assert src._keyframes == list(range(0, 40, 8))
         sequential = [src.read(i) for i in range(src.num_frames)]
@@ -174,6 +193,7 @@ def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
 
 # -- helpers ---------------------------------------------------------------------------------------
 
+
 def test_model_resolution_downscales_only_large_frames() -> None:
     assert model_size((2160, 3840), 480) == (480, 853)
     assert model_size((480, 854), 480) == (480, 854)
@@ -235,8 +255,21 @@ def test_image_folder_changed_after_open_is_detected(tmp_path: Path) -> None:
 
 def test_ten_bit_prores_reads_at_16_bits(short_clip: Path, tmp_path: Path) -> None:
     pro = tmp_path / "pro.mov"
-    ffmpeg("-i", str(short_clip), "-frames:v", "3", "-vf", "scale=320:240", "-c:v", "prores_ks",
-           "-profile:v", "3", "-pix_fmt", "yuv422p10le", str(pro))
+    ffmpeg(
+        "-i",
+        str(short_clip),
+        "-frames:v",
+        "3",
+        "-vf",
+        "scale=320:240",
+        "-c:v",
+        "prores_ks",
+        "-profile:v",
+        "3",
+        "-pix_fmt",
+        "yuv422p10le",
+        str(pro),
+    )
     with VideoFileSource(pro) as src:
         assert src.bit_depth == 16 and src.num_frames == 3
         deep = src.read16(2)
@@ -247,8 +280,19 @@ def test_ten_bit_prores_reads_at_16_bits(short_clip: Path, tmp_path: Path) -> No
 
 def test_4k_clip_gives_model_sized_frames(short_clip: Path, tmp_path: Path) -> None:
     uhd = tmp_path / "uhd.mp4"
-    ffmpeg("-i", str(short_clip), "-frames:v", "2", "-vf", "scale=3840:2160", "-c:v", "libx264",
-           "-preset", "ultrafast", str(uhd))
+    ffmpeg(
+        "-i",
+        str(short_clip),
+        "-frames:v",
+        "2",
+        "-vf",
+        "scale=3840:2160",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        str(uhd),
+    )
     with open_source(uhd, cache_frames=2) as src:
         assert src.size == (2160, 3840)
         frame = src.read(1)

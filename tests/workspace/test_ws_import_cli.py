@@ -35,8 +35,7 @@ def test_import_rejects_malformed_judo_masks_file_by_file(judo: Path, data: Path
 
 
 def test_import_undeclared_ids_when_objects_are_fixed(data: Path, tmp_path: Path) -> None:
-    p = Project.create(tmp_path / "proj", data / "multiobject" / "images" / "bike",
-                       objects=[ObjectSpec.default(1)])
+    p = Project.create(tmp_path / "proj", data / "multiobject" / "images" / "bike", objects=[ObjectSpec.default(1)])
     with pytest.raises(MaskImportError, match=r"00000\.png: holds object id\(s\) \[2\]"):
         import_masks(p, data / "multiobject" / "masks" / "bike", create_objects=False)
     report = import_masks(p, data / "multiobject" / "masks" / "bike")
@@ -70,14 +69,14 @@ def test_binary_folders_round_trip_through_export(data: Path, tmp_path: Path) ->
         np.testing.assert_array_equal(b.index_mask(i), a.index_mask(i))
 
 
-def test_cli_export_writes_and_reports_progress(data: Path, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_export_writes_and_reports_progress(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     p = Project.create(tmp_path / "proj", data / "multiobject" / "images" / "bike")
     import_masks(p, data / "multiobject" / "masks" / "bike")
     p.close()
     out = tmp_path / "out"
-    rc = main(["export", str(tmp_path / "proj"), "--format", "davis", "--out", str(out),
-               "--objects", "2", "--grow", "2"])
+    rc = main(
+        ["export", str(tmp_path / "proj"), "--format", "davis", "--out", str(out), "--objects", "2", "--grow", "2"]
+    )
     captured = capsys.readouterr()
     assert rc == 0 and str(out) in captured.out
     assert "4/4" in captured.err and "export davis [" in captured.err
@@ -86,18 +85,21 @@ def test_cli_export_writes_and_reports_progress(data: Path, tmp_path: Path,
     assert (m == 2).sum() > (p.index_mask(0) == 2).sum()  # grown
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--format", "davis"], "not an LLB project folder"),
-    (["--format", "prores", "--objects", "1"], r"writes a \.mov file"),
-    (["--format", "davis", "--objects", "x"], "--objects must be comma-separated"),
-    (["--format", "davis", "--objects", "9"], r"object id\(s\) \[9\]"),
-])
-def test_cli_export_bad_input_is_one_line(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                          args: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--format", "davis"], "not an LLB project folder"),
+        (["--format", "prores", "--objects", "1"], r"writes a \.mov file"),
+        (["--format", "davis", "--objects", "x"], "--objects must be comma-separated"),
+        (["--format", "davis", "--objects", "9"], r"object id\(s\) \[9\]"),
+    ],
+)
+def test_cli_export_bad_input_is_one_line(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     proj = tmp_path / "proj"
     if "not an LLB" not in message:
-        Project.create(proj, data / "multiobject" / "images" / "bike",
-                       objects=[ObjectSpec.default(1)]).close()
+        Project.create(proj, data / "multiobject" / "images" / "bike", objects=[ObjectSpec.default(1)]).close()
     rc = main(["export", str(proj), "--out", str(tmp_path / "out.txt"), *args])
     err = capsys.readouterr().err
     assert rc == 2
@@ -106,13 +108,16 @@ def test_cli_export_bad_input_is_one_line(data: Path, tmp_path: Path, capsys: py
 
 
 def test_binary_folder_issues_are_per_file(data: Path, tmp_path: Path) -> None:
-    p = Project.create(tmp_path / "proj", data / "multiobject" / "images" / "bike",
-                       objects=[ObjectSpec.default(1)])
+    p = Project.create(tmp_path / "proj", data / "multiobject" / "images" / "bike", objects=[ObjectSpec.default(1)])
     good = np.zeros(p.size, np.uint8)
     good[10:50, 10:50] = 255
     folder = tmp_path / "bin"
-    for obj, name, arr in [(1, "00000.png", good), (1, "00001.png", good[:, :-1]), (4, "00002.png", good),
-                           (1, "00009.png", good)]:
+    for obj, name, arr in [
+        (1, "00000.png", good),
+        (1, "00001.png", good[:, :-1]),
+        (4, "00002.png", good),
+        (1, "00009.png", good),
+    ]:
         (folder / str(obj)).mkdir(parents=True, exist_ok=True)
         Image.fromarray(arr).save(folder / str(obj) / name)
     with pytest.raises(MaskImportError) as info:

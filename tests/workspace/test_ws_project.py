@@ -29,8 +29,9 @@ def _mask(size: tuple[int, int], obj: int, box: tuple[int, int, int, int]) -> np
 
 
 def test_project_round_trip(judo: Path, tmp_path: Path) -> None:
-    p = Project.create(tmp_path / "proj", judo, objects=[ObjectSpec(1, "left", (255, 0, 0))],
-                       settings={"internal_resolution": 480})
+    p = Project.create(
+        tmp_path / "proj", judo, objects=[ObjectSpec(1, "left", (255, 0, 0))], settings={"internal_resolution": 480}
+    )
     assert (p.num_frames, p.size, p.fps) == (6, (480, 854), 24.0)
     p.add_object("right")
     m = _mask(p.size, 1, (10, 100, 20, 200))
@@ -93,8 +94,9 @@ def test_unsaved_changes_survive_a_crash(judo: Path, tmp_path: Path) -> None:
     assert Project.open(tmp_path / "proj").keyframes == [1]
 
 
-def test_crash_while_writing_a_mask_keeps_the_previous_one(judo: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crash_while_writing_a_mask_keeps_the_previous_one(
+    judo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     p = Project.create(tmp_path / "proj", judo, objects=[ObjectSpec.default(1)])
     first = _mask(p.size, 1, (0, 10, 0, 10))
     p.write_mask(2, first)
@@ -110,8 +112,9 @@ def test_crash_while_writing_a_mask_keeps_the_previous_one(judo: Path, tmp_path:
     assert sorted(x.name for x in (tmp_path / "proj" / "masks").iterdir()) == ["00002.png"]
 
 
-def test_crash_while_saving_keeps_manifest_and_journal(judo: Path, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crash_while_saving_keeps_manifest_and_journal(
+    judo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     p = Project.create(tmp_path / "proj", judo)
     p.add_keyframe(5)
     saved = (tmp_path / "proj" / MANIFEST_NAME).read_text()
@@ -130,15 +133,18 @@ def test_crash_while_saving_keeps_manifest_and_journal(judo: Path, tmp_path: Pat
     assert Project.open(tmp_path / "proj").keyframes == [5]  # from the journal
 
 
-@pytest.mark.parametrize("edit,message", [
-    (lambda d: d.pop("fps"), "field 'fps' is missing"),
-    (lambda d: d.update(num_frames="six"), "field 'num_frames' must be an integer, got str"),
-    (lambda d: d.update(format_version=FORMAT_VERSION + 1), "unknown project format version"),
-    (lambda d: d["objects"].append({"id": 300, "name": "x", "colour": [1, 2, 3]}), r"objects\[0\]"),
-    (lambda d: d["source"].pop("path"), "field 'source.path' is missing"),
-    (lambda d: d.update(size=[480]), r"field 'size' must be \[height, width\]"),
-    (lambda d: d.update(keyframes=[0, 9]), r"field 'keyframes' must list frame indices in 0..5"),
-])
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda d: d.pop("fps"), "field 'fps' is missing"),
+        (lambda d: d.update(num_frames="six"), "field 'num_frames' must be an integer, got str"),
+        (lambda d: d.update(format_version=FORMAT_VERSION + 1), "unknown project format version"),
+        (lambda d: d["objects"].append({"id": 300, "name": "x", "colour": [1, 2, 3]}), r"objects\[0\]"),
+        (lambda d: d["source"].pop("path"), "field 'source.path' is missing"),
+        (lambda d: d.update(size=[480]), r"field 'size' must be \[height, width\]"),
+        (lambda d: d.update(keyframes=[0, 9]), r"field 'keyframes' must list frame indices in 0..5"),
+    ],
+)
 def test_manifest_errors_are_precise(judo: Path, tmp_path: Path, edit: object, message: str) -> None:
     Project.create(tmp_path / "proj", judo).close()
     path = tmp_path / "proj" / MANIFEST_NAME
@@ -228,8 +234,9 @@ def test_write_mask_validates(judo: Path, tmp_path: Path) -> None:
     assert read_index_mask(p.mask_path(0)).sum() == 25
 
 
-def test_failed_journal_write_leaves_state_unchanged(judo: Path, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_journal_write_leaves_state_unchanged(
+    judo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from llb_core.io import WriteError
 
     p = Project.create(tmp_path / "proj", judo)
