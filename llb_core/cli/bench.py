@@ -20,6 +20,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backbone-weights", default=None, help="path of the ImageNet backbone weights file")
     p.set_defaults(func=run_model)
 
+    q = bench.add_parser("propagate", help="engine fps (1 and 3 objects, fp32 and bf16) and memory on a long clip")
+    q.add_argument(
+        "--clip", default=None, help="folder of 854x480 frames (default: ../shared/data DAVIS dog, else synthetic)"
+    )
+    q.add_argument("--frames", type=int, default=30, help="frames per speed run (default 30)")
+    q.add_argument("--long-frames", type=int, default=2000, help="length of the synthetic clip (0: skip)")
+    q.add_argument("--long-resolution", type=int, default=None, help="internal resolution for the long clip")
+    q.add_argument("--resolution", type=int, default=480, help="internal short side (default 480)")
+    q.add_argument("--mode", choices=("crop", "full"), default="crop")
+    q.add_argument("--weights", default=None, help="checkpoint (default: the shipped weights)")
+    q.set_defaults(func=run_propagate)
+
 
 def run_model(args: argparse.Namespace) -> int:
     import torch
@@ -49,4 +61,58 @@ def run_model(args: argparse.Namespace) -> int:
             f"{device.type} ({name}), {'channels-last' if args.channels_last else 'NCHW'}, torch {torch.__version__}"
         )
         sys.stdout.write(format_table(rows, title) + "\n\n")
+    return 0
+
+
+def run_propagate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from llb_core.evaluation.bench_propagate import MovingShapes, memory_over_long_clip, peak_rss_mb, speed
+    from llb_core.inference import SessionSettings
+    from llb_core.io import open_source, read_index_mask
+    from llb_core.model.defaults import load_model
+
+    out = sys.stdout
+    model = load_model(args.weights, allow_untrained=args.weights is None)
+    settings = SessionSettings(resolution=args.resolution, mode=args.mode)
+    clip = Path(args.clip) if args.clip else Path("../shared/data/davis2016/JPEGImages/480p/dog")
+    if clip.is_dir():
+        frames = open_source(clip)
+        first = read_index_mask(
+            clip.parent.parent.parent / "Annotations" / "480p" / clip.name / "00000.png", frames.size
+        )
+        name = str(clip)
+    else:
+        frames = MovingShapes(args.frames + 1, objects=3)
+        first = (frames.mask(0) == 1).astype(np.uint8)
+        name = "synthetic moving shapes"
+    three = first.copy()
+    h, w = first.shape
+    three[h // 10 : h // 4, w // 20 : w // 6] = 2  # two more objects: boxes away from the first
+    three[h // 10 : h // 4, -w // 6 : -w // 20] = 3
+    n = min(args.frames, frames.num_frames - 1)
+    out.write(f"llb bench propagate: {name}, {n} frames, {settings.mode} mode, resolution {settings.resolution}\n")
+    out.write(f"{'objects':>8}{'precision':>11}{'fps':>8}{'peak RSS MiB':>14}\n")
+    for objects, masks in ((1, first), (3, three)):
+        for precision in ("fp32", "bf16"):
+            fps = speed(model, frames, masks, settings.replace(precision=precision), n)
+            out.write(f"{objects:>8}{precision:>11}{fps:>8.2f}{peak_rss_mb():>14.0f}\n")
+            out.flush()
+    if args.long_frames:
+        long_settings = settings.replace(resolution=args.long_resolution or settings.resolution)
+        marks = tuple(f for f in (50, 100, 200, 500, 1000, 1500, 2000) if f < args.long_frames) + (
+            args.long_frames - 1,
+        )
+        out.write(f"long synthetic clip: {args.long_frames} frames, resolution {long_settings.resolution}\n")
+        seen = memory_over_long_clip(
+            model,
+            long_settings,
+            args.long_frames,
+            marks,
+            lambda f, mb: (out.write(f"  frame {f:>5}: RSS {mb:.0f} MiB\n"), out.flush()),
+        )
+        if 200 in seen:
+            out.write(f"growth from frame 200 to {max(seen)}: {seen[max(seen)] - seen[200]:+.1f} MiB\n")
     return 0
