@@ -7,6 +7,7 @@ See `keyframes.py` for which keyframes a run carries and where it stops.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -88,6 +89,7 @@ class Session:
         self.dtype = select_dtype(self.device, self.settings.precision)
         fmt = torch.channels_last if self.settings.channels_last else torch.contiguous_format
         self.model = model.to(self.device, memory_format=fmt).eval()
+        self.model.fuse_for_inference()
         self.size: tuple[int, int] = tuple(frames.size)  # type: ignore[assignment]
         self.num_frames = frames.num_frames
         self.objects: dict[int, str] = {}
@@ -327,59 +329,68 @@ class Session:
                 break
         return RunReport(done, time.perf_counter() - started, _cancelled(cancel) and done < total)
 
-    @torch.inference_mode()
+    def _compute(self) -> contextlib.ExitStack:
+        """Inference mode plus autocast, entered around each step (never held across a `yield`:
+        generator wrappers reset autocast state when they resume)."""
+        stack = contextlib.ExitStack()
+        stack.enter_context(torch.inference_mode())
+        enabled = self.dtype != torch.float32
+        stack.enter_context(torch.autocast(self.device.type, dtype=self.dtype, enabled=enabled))
+        return stack
+
     def iter_run(self, run: Run, *, cancel: CancelCheck = None) -> Iterator[FrameResult]:
         """Yield each frame of `run` as it is finished; stops between frames when `cancel` fires."""
-        autocast = torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32)
-        with autocast:
-            yield from self._iter_run(run, cancel)
-
-    def _iter_run(self, run: Run, cancel: CancelCheck) -> Iterator[FrameResult]:
         tracker = Tracker(self.model, self.settings, self.device, self.size)
         start_label = self.mask(run.start)
         if start_label is None:
             raise ValueError(f"frame {run.start} has no mask to propagate from")
         origin = self.store.provenance(run.start)
         provenance = Provenance(run.start if origin is None else origin.start, run.direction)
-        frame = tracker.frame_tensor(self.frames.read(run.start))
-        label = torch.from_numpy(start_label).to(self.device)
-        tracks = self._start_tracks(tracker, run, frame, label)
+        with self._compute():
+            frame = tracker.frame_tensor(self.frames.read(run.start))
+            label = torch.from_numpy(start_label).to(self.device)
+            tracks = self._start_tracks(tracker, run, frame, label)
         since_update = 0
         for t in run.frames():
             if _cancelled(cancel):
                 return
-            frame = tracker.frame_tensor(self.frames.read(t))
-            kf = self._keyframes.get(t)
-            annotations: dict[int, torch.Tensor] = {}
-            if kf is not None:
-                kmask = torch.from_numpy(kf.mask).to(self.device)
-                annotations = {o: kmask == o for o in kf.annotated if o in self.objects}
-                for o in sorted(kf.present() - {tr.obj_id for tr in tracks}):
-                    tracks.append(tracker.new_track(o, initial_box(annotations[o].float(), None, self.size)))
-            crops: dict = {}
-            probs = tracker.predict(frame, tracks, annotations, crops)
-            since_update += 1
-            update = since_update >= self.settings.memory_interval
-            for i, track in enumerate(tracks):
-                prob = probs[i + 1]
-                if track.obj_id in annotations:
-                    assert track.window is not None
-                    sample = tracker.make_sample(t, crops[track.window], prob, pinned=True)
-                    iterations = self.settings.init_iterations if track.tau is None else self.settings.update_iterations
-                    tracker.add_sample(track, sample, iterations=iterations)
-                elif update:
-                    assert track.window is not None
-                    sample = tracker.make_sample(t, crops[track.window], prob, pinned=False)
-                    tracker.add_sample(track, sample, iterations=self.settings.update_iterations)
-                tracker.follow(track, prob)
+            with self._compute():
+                since_update += 1
+                update = since_update >= self.settings.memory_interval
+                result = self._step(tracker, tracks, t, update, provenance)
             if update:
                 since_update = 0
-            ids = torch.tensor([0] + [tr.obj_id for tr in tracks], dtype=torch.uint8, device=self.device)
-            mask = ids[probs.argmax(dim=0)].cpu().numpy()
-            self.store.put(t, mask, provenance)
-            yield FrameResult(
-                t, mask, {tr.obj_id: probs[i + 1].cpu().numpy() for i, tr in enumerate(tracks)}, provenance
-            )
+            self.store.put(t, result.mask, provenance)
+            yield result
+
+    def _step(self, tracker: Tracker, tracks: list[Track], t: int, update: bool, provenance: Provenance) -> FrameResult:
+        """Predict frame `t`, inject its annotations, update memories and boxes."""
+        frame = tracker.frame_tensor(self.frames.read(t))
+        kf = self._keyframes.get(t)
+        annotations: dict[int, torch.Tensor] = {}
+        if kf is not None:
+            kmask = torch.from_numpy(kf.mask).to(self.device)
+            annotations = {o: kmask == o for o in kf.annotated if o in self.objects}
+            for o in sorted(kf.present() - {tr.obj_id for tr in tracks}):
+                tracks.append(tracker.new_track(o, initial_box(annotations[o].float(), None, self.size)))
+        crops: dict = {}
+        probs = tracker.predict(frame, tracks, annotations, crops)
+        for i, track in enumerate(tracks):
+            prob = probs[i + 1]
+            annotated = track.obj_id in annotations
+            if annotated or update:
+                assert track.window is not None
+                sample = tracker.make_sample(t, crops[track.window], prob, pinned=annotated)
+                first = track.tau is None
+                iterations = self.settings.init_iterations if first else self.settings.update_iterations
+                tracker.add_sample(track, sample, iterations=iterations)
+            tracker.follow(track, prob)
+        ids = torch.tensor([0] + [tr.obj_id for tr in tracks], dtype=torch.uint8, device=self.device)
+        label = probs.max(dim=0).indices  # (K+1, H, W) -> (H, W); much faster than argmax(dim=0) on CPU
+        mask = ids[label].cpu().numpy()
+        return FrameResult(
+            t, mask, {tr.obj_id: probs[i + 1].float().cpu().numpy() for i, tr in enumerate(tracks)}, provenance
+        )
 
     def _start_tracks(self, tracker: Tracker, run: Run, frame: torch.Tensor, label: torch.Tensor) -> list[Track]:
         """Tracks for the run's objects, their memory seeded with the start frame and carried keyframes."""

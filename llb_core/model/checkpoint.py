@@ -45,6 +45,8 @@ def save_checkpoint(
         half: store floating-point tensors as float16 (loading casts back to float32).
         metadata: JSON-serialisable facts (training recipe, iterations, scores).
     """
+    if include_backbone and model.fused:
+        raise ValueError("cannot save the backbone of a model fused for inference; save the unfused model")
     state = {
         name: (t.half() if half and t.is_floating_point() else t).detach().cpu().clone()
         for name, t in model.state_dict().items()

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from llb_core.model._fuse import fold_batchnorm
 from llb_core.model.backbone import build_backbone, load_pretrained
 from llb_core.model.config import LLBConfig
 from llb_core.model.decoder import Decoder
@@ -84,6 +85,7 @@ class LLBNet(nn.Module):
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.pad_multiple = max(self.backbone.strides.values())
+        self.fused = False  # BatchNorm folded into the backbone's convolutions (inference only)
 
     # ----------------------------------------------------------------------------------------- set-up
     def load_backbone(self, weights: str | os.PathLike | None = None) -> str:
@@ -94,8 +96,19 @@ class LLBNet(nn.Module):
         """Stop gradients into the backbone (its activations are then computed without autograd)."""
         self.backbone.requires_grad_(False)
 
+    def fuse_for_inference(self) -> None:
+        """Fold the backbone's BatchNorm into its convolutions (faster inference; idempotent).
+
+        A fused model can no longer be trained or saved with the backbone: load a fresh copy for that.
+        """
+        if not self.fused:
+            fold_batchnorm(self.backbone)
+            self.fused = True
+
     def train(self, mode: bool = True) -> LLBNet:
         """Training mode for everything but BatchNorm, which stays frozen (eval) as in the paper."""
+        if mode and getattr(self, "fused", False):
+            raise RuntimeError("this model was fused for inference; load a fresh copy to train it")
         super().train(mode)
         for module in self.modules():
             if isinstance(module, nn.BatchNorm2d):

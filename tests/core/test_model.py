@@ -132,3 +132,17 @@ def test_bf16_autocast_matches_fp32(shared_data, models):
             low = model(images, mask)["logits"].float()
     agree = ((ref > 0) == (low > 0)).float().mean()
     assert agree > 0.98
+
+
+def test_folding_batchnorm_keeps_the_outputs(shared_data):
+    images, mask = real_clip("camel", 1)
+    model = create_model("llb").eval()
+    with torch.no_grad():
+        before = model.encode_frame(images[:, 0])
+        model.fuse_for_inference()
+        after = model.encode_frame(images[:, 0])
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.backbone.modules())
+    for name in before.levels:
+        torch.testing.assert_close(after.levels[name], before.levels[name], rtol=1e-4, atol=1e-4)
+    with pytest.raises(RuntimeError, match="fused for inference"):
+        model.train()
