@@ -1,0 +1,231 @@
+"""Training data: real mini-sequences from DAVIS / YouTube-VOS layouts and synthetic clips from stills.
+
+A sample is a mini-sequence of Q frames around one object: images (Q, 3, h, w) float in [0, 1] and
+masks (Q, 1, h, w) float {0, 1}; frame 0 is the reference. Everything random draws from the
+`np.random.Generator` passed in, so a resumed run continues the exact same stream.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image
+
+from llb_core.errors import LLBError
+from llb_core.train.augment import AugmentConfig, crop_pair, object_box, photometric
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+@dataclass
+class Sequence:
+    """One annotated video: frame and mask paths (same length; a mask path may be None)."""
+
+    name: str
+    frames: list[Path]
+    masks: list[Path | None]
+    _cache: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """(H, W, 3) uint8 RGB frame and (H, W) uint8 index mask (palette ids; 0/255 -> 0/1)."""
+        if index not in self._cache:
+            frame = np.asarray(Image.open(self.frames[index]).convert("RGB"))
+            path = self.masks[index]
+            if path is None:
+                raise LLBError(f"{self.frames[index]}: no mask for this frame")
+            im = Image.open(path)
+            mask = np.asarray(im) if im.mode == "P" else (np.asarray(im.convert("L")) >= 128).astype(np.uint8)
+            if len(self._cache) > 64:  # keep a bounded cache of decoded frames
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[index] = (frame, mask.astype(np.uint8))
+        return self._cache[index]
+
+    def annotated(self) -> list[int]:
+        return [i for i, m in enumerate(self.masks) if m is not None]
+
+
+def _listing(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
+
+
+def read_davis(root: str | Path, sequences: list[str] | None = None) -> list[Sequence]:
+    """DAVIS layout: root/JPEGImages/480p/<seq>/NNNNN.jpg and root/Annotations/480p/<seq>/NNNNN.png."""
+    root = Path(root)
+    images, annotations = root / "JPEGImages" / "480p", root / "Annotations" / "480p"
+    if not images.is_dir() or not annotations.is_dir():
+        raise LLBError(f"{root}: not a DAVIS root (expected JPEGImages/480p and Annotations/480p inside)")
+    names = sequences or sorted(p.name for p in images.iterdir() if p.is_dir())
+    out = []
+    for name in names:
+        if not (images / name).is_dir():
+            raise LLBError(f"{images / name}: no such sequence in {root}")
+        frames = _listing(images / name, IMAGE_SUFFIXES)
+        masks = {p.stem: p for p in _listing(annotations / name, (".png",))}
+        out.append(Sequence(name, frames, [masks.get(f.stem) for f in frames]))
+    return out
+
+
+def read_youtube_vos(root: str | Path, split: str = "train") -> list[Sequence]:
+    """YouTube-VOS layout: root/<split>/JPEGImages/<video>/*.jpg, root/<split>/Annotations/<video>/*.png,
+    root/<split>/meta.json (annotations on every fifth frame)."""
+    base = Path(root) / split
+    meta_path = base / "meta.json"
+    if not meta_path.is_file():
+        raise LLBError(f"{base}: not a YouTube-VOS split (no meta.json)")
+    videos = json.loads(meta_path.read_text()).get("videos", {})
+    out = []
+    for name in sorted(videos):
+        frames = _listing(base / "JPEGImages" / name, IMAGE_SUFFIXES)
+        masks = {p.stem: p for p in _listing(base / "Annotations" / name, (".png",))}
+        out.append(Sequence(name, frames, [masks.get(f.stem) for f in frames]))
+    return out
+
+
+def _to_tensors(frames: list[np.ndarray], masks: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    images = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255  # (Q, H, W, 3) -> (Q, 3, H, W)
+    targets = torch.from_numpy(np.stack(masks)).float()[:, None]  # (Q, H, W) -> (Q, 1, H, W)
+    return images, targets
+
+
+@dataclass
+class SequenceSampler:
+    """Mini-sequences from real videos: a reference frame and Q-1 later frames within `window` frames."""
+
+    sequences: list[Sequence]
+    size: tuple[int, int]
+    frames_per_sample: int = 4
+    window: int = 100
+    min_pixels: int = 100
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        for _ in range(100):
+            seq = self.sequences[rng.integers(len(self.sequences))]
+            annotated = seq.annotated()
+            q = self.frames_per_sample
+            if len(annotated) < q:
+                continue
+            ref_pos = int(rng.integers(0, len(annotated) - q + 1))
+            ref = annotated[ref_pos]
+            later = [i for i in annotated[ref_pos + 1 :] if i - ref <= self.window]
+            if len(later) < q - 1:
+                continue
+            picks = sorted(rng.choice(later, size=q - 1, replace=False).tolist())
+            frame, mask = seq.load(ref)
+            ids = [int(v) for v in np.unique(mask) if v and (mask == v).sum() >= self.min_pixels]
+            if not ids:
+                continue
+            obj = ids[int(rng.integers(len(ids)))]
+            pairs = [(frame, (mask == obj).astype(np.uint8))]
+            for i in picks:
+                f, m = seq.load(i)
+                pairs.append((f, (m == obj).astype(np.uint8)))
+            return crop_sequence(pairs, self.size, rng, self.augment)
+        raise LLBError("no sequence has enough annotated frames with a visible object for training")
+
+
+def crop_sequence(
+    pairs: list[tuple[np.ndarray, np.ndarray]],
+    size: tuple[int, int],
+    rng: np.random.Generator,
+    cfg: AugmentConfig,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Search-region crops of each (frame, binary mask) around that frame's box (the reference's if empty)."""
+    ref_box = object_box(pairs[0][1])
+    assert ref_box is not None
+    flip = bool(rng.random() < cfg.flip_probability)
+    frames, masks = [], []
+    for i, (frame, mask) in enumerate(pairs):
+        box = object_box(mask) or ref_box
+        f, m = crop_pair(frame, mask, box, size, rng, cfg, test=i > 0, flip=flip)
+        frames.append(f)
+        masks.append(m)
+    return _to_tensors(photometric(frames, rng, cfg), masks)
+
+
+@dataclass
+class SyntheticSampler:
+    """Synthetic clips from still images with object masks (stage 1).
+
+    Each clip takes one still; with probability `paste_probability` its object is pasted onto the
+    background of another still. The object and the background then move independently (random
+    similarity transforms per frame), so a small pool of stills yields many distinct clips.
+    """
+
+    stills: list[tuple[np.ndarray, np.ndarray]]  # (H, W, 3) uint8, (H, W) uint8 binary
+    size: tuple[int, int]
+    frames_per_sample: int = 4
+    paste_probability: float = 0.5
+    motion: float = 0.08  # max translation per frame, fraction of the frame size
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    def _warp(self, image: np.ndarray, matrix: np.ndarray, nearest: bool = False) -> np.ndarray:
+        h, w = image.shape[:2]
+        flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+        return cv2.warpAffine(image, matrix, (w, h), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+
+    @staticmethod
+    def _remove_object(frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The still with its object painted out (inpainted at half resolution), so the moving copy is the
+        only instance of the object in the clip."""
+        h, w = mask.shape
+        small = cv2.resize(frame, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        hole = cv2.resize(mask, (w // 2, h // 2), interpolation=cv2.INTER_NEAREST)
+        hole = cv2.dilate(hole, np.ones((9, 9), np.uint8))
+        filled = cv2.resize(cv2.inpaint(small, hole, 5, cv2.INPAINT_TELEA), (w, h), interpolation=cv2.INTER_LINEAR)
+        big_hole = cv2.resize(hole, (w, h), interpolation=cv2.INTER_NEAREST)[..., None] > 0
+        return np.where(big_hole, filled, frame)
+
+    def _motion(self, rng: np.random.Generator, shape: tuple[int, ...], step: int) -> np.ndarray:
+        h, w = shape[:2]
+        angle = rng.uniform(-5, 5) * step
+        scale = float(np.exp(rng.uniform(-0.05, 0.05) * step))
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+        matrix[:, 2] += rng.uniform(-self.motion, self.motion, 2) * (w, h) * step
+        return matrix
+
+    def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        for _ in range(100):
+            frame, mask = self.stills[rng.integers(len(self.stills))]
+            if mask.sum() < 100:
+                continue
+            if rng.random() < self.paste_probability:
+                other = self.stills[rng.integers(len(self.stills))][0]
+                background = cv2.resize(other, (frame.shape[1], frame.shape[0]), interpolation=cv2.INTER_LINEAR)
+            else:
+                background = self._remove_object(frame, mask)
+            pairs = []
+            for step in range(self.frames_per_sample):
+                obj_m = self._motion(rng, frame.shape, step)
+                bg = self._warp(background, self._motion(rng, frame.shape, step))
+                fg = self._warp(frame, obj_m)
+                m = self._warp(mask, obj_m, nearest=True)
+                alpha = cv2.GaussianBlur(m.astype(np.float32), (3, 3), 0)[..., None]
+                composite = (alpha * fg + (1 - alpha) * bg).astype(np.uint8)
+                pairs.append((composite, m))
+            if pairs[0][1].sum() < 100:
+                continue
+            return crop_sequence(pairs, self.size, rng, self.augment)
+        raise LLBError("the still-image pool has no object large enough for synthetic clips")
+
+
+def stills_from(sequences: list[Sequence], every: int = 5) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every `every`-th annotated frame of each sequence as a still, one binary mask per object."""
+    stills = []
+    for seq in sequences:
+        for i in seq.annotated()[::every]:
+            frame, mask = seq.load(i)
+            for v in np.unique(mask):
+                if v:
+                    stills.append((frame, (mask == v).astype(np.uint8)))
+    return stills
+
+
+def collate(samples: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack samples: images (B, Q, 3, h, w), masks (B, Q, 1, h, w)."""
+    return torch.stack([s[0] for s in samples]), torch.stack([s[1] for s in samples])
