@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--max-frames {args.max_frames}: first and last frames are not scored; give at least 3")
     if not 64 <= args.resolution <= 4096:
         raise CliError(f"--resolution {args.resolution}: give a short side between 64 and 4096")
-    if args.weights is not None and not Path(args.weights).is_file():
+    if args.method == "llb" and args.weights is not None and not Path(args.weights).is_file():
         raise CliError(f"{args.weights}: checkpoint not found; give the path of a file written by `llb train`")
     if args.json is not None and Path(args.json).is_dir():
         raise CliError(f"{args.json}: is a folder; give a file name for --json")
