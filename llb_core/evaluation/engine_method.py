@@ -11,6 +11,7 @@ from llb_core.evaluation.davis import ClippedFrames
 from llb_core.inference import Session, SessionSettings
 from llb_core.model import LLBNet
 from llb_core.model.defaults import load_model
+from llb_core.resources import DEFAULT_WEIGHTS, resource
 
 
 class EngineMethod:
@@ -20,6 +21,9 @@ class EngineMethod:
         weights: checkpoint path; None: the shipped default (untrained heads and a logged warning when absent).
         variant: require this variant (lwl, joint, llb).
         settings: session settings (resolution, mode, device, precision, ...).
+
+    Attributes:
+        weights_path: the checkpoint actually loaded (the default resolved), or None for untrained heads.
     """
 
     def __init__(
@@ -29,6 +33,9 @@ class EngineMethod:
         settings: SessionSettings | None = None,
     ) -> None:
         self.settings = settings or SessionSettings()
+        default = resource(DEFAULT_WEIGHTS)
+        path = weights if weights is not None else default
+        self.weights_path: str | None = str(path) if weights is not None or os.path.isfile(default) else None
         self.model: LLBNet = load_model(weights, variant=variant, allow_untrained=weights is None)
 
     def __call__(self, frames: ClippedFrames, first_mask: np.ndarray, num_frames: int) -> Iterator[np.ndarray]:

@@ -78,7 +78,7 @@ class EvalReport:
         root: the data root.
         sequences: per-sequence results, in evaluation order.
         settings: the evaluation settings (max_frames, resolution, mode, ...).
-        weights: checkpoint path for the llb method (None: the shipped default, or no model).
+        weights: the checkpoint the llb method loaded (None: untrained heads, or a weight-free method).
     """
 
     method: str
@@ -359,12 +359,9 @@ def evaluate(
         if on_sequence is not None:
             on_sequence(result)
     settings: dict[str, Any] = {"max_frames": max_frames, "sequences": names}
+    weights_path = None if weights is None else str(weights)
     if method == "llb":
         settings.update(resolution=resolution, mode=mode, variant=variant, device=device, precision=precision)
-    return EvalReport(
-        method=method,
-        root=str(data.root),
-        sequences=results,
-        settings=settings,
-        weights=None if weights is None else str(weights),
-    )
+        weights_path = getattr(run, "weights_path", weights_path)
+        settings["untrained"] = weights_path is None
+    return EvalReport(method=method, root=str(data.root), sequences=results, settings=settings, weights=weights_path)

@@ -118,6 +118,8 @@ def test_llb_method_runs_untrained(capsys, tmp_path, shared_data):
     report = json.loads(path.read_text())
     assert report["method"] == "llb"
     assert report["settings"]["resolution"] == 128 and report["settings"]["mode"] == "full"
+    # no checkpoint is shipped in this checkout: the report says the heads were untrained
+    assert report["settings"]["untrained"] == (report["weights"] is None)
     assert [s["name"] for s in report["sequences"]] == SEQUENCES
     for seq in report["sequences"]:
         assert seq["frames"] == 3 and seq["scored_frames"] == 1
