@@ -11,6 +11,7 @@ from PIL import Image
 
 from llb_core.cli import main
 from llb_core.io import read_index_mask
+from llb_core.resources import DEFAULT_WEIGHTS, resource
 from tests.conftest import DAVIS, SHARED_DATA
 from tests.evaluation.synthetic import moving_scene, write_root
 
@@ -118,8 +119,11 @@ def test_llb_method_runs_untrained(capsys, tmp_path, shared_data):
     report = json.loads(path.read_text())
     assert report["method"] == "llb"
     assert report["settings"]["resolution"] == 128 and report["settings"]["mode"] == "full"
-    # no checkpoint is shipped in this checkout: the report says the heads were untrained
-    assert report["settings"]["untrained"] == (report["weights"] is None)
+    default = resource(DEFAULT_WEIGHTS)
+    if default.is_file():
+        assert report["weights"] == str(default) and report["settings"]["untrained"] is False
+    else:  # no checkpoint shipped in this checkout: the report says the heads were untrained
+        assert report["weights"] is None and report["settings"]["untrained"] is True
     assert [s["name"] for s in report["sequences"]] == SEQUENCES
     for seq in report["sequences"]:
         assert seq["frames"] == 3 and seq["scored_frames"] == 1
