@@ -1,0 +1,77 @@
+"""`llb eval DATA_ROOT [--method llb|copy|flow] ...`: J&F of a propagation method on DAVIS-layout data."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from llb_core.cli import CliError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `eval` subcommand."""
+    p = sub.add_parser(
+        "eval",
+        help="score a propagation method (J&F, DAVIS protocol) on a DAVIS-layout data set",
+        description="Propagates every sequence from its first frame's mask and scores it the DAVIS way: J = "
+        "region IoU, F = boundary F-measure (tolerance ceil(0.008 x diagonal) px), first and last frames "
+        "excluded, per object, per sequence and the mean over sequences; J&F = (J + F) / 2. DATA_ROOT holds "
+        "JPEGImages/480p/<seq>/ and Annotations/480p/<seq>/ (palette or 0/255 PNG masks). The methods copy "
+        "(first mask on every frame) and flow (DIS optical-flow warping) need no weights: they are the floor.",
+    )
+    p.add_argument("root", metavar="DATA_ROOT", help="DAVIS-layout root folder")
+    p.add_argument("--sequences", nargs="+", default=None, metavar="SEQ", help="sequences (default: all)")
+    p.add_argument("--method", choices=("llb", "copy", "flow"), default="llb", help="propagation method")
+    p.add_argument("--max-frames", type=int, default=None, metavar="N", help="only the first N frames (N >= 3)")
+    p.add_argument("--weights", default=None, help="checkpoint (default: the shipped weights)")
+    p.add_argument("--variant", default=None, choices=("lwl", "joint", "llb"), help="require this variant")
+    p.add_argument("--resolution", type=int, default=480, help="internal short side (default 480)")
+    p.add_argument("--mode", choices=("crop", "full"), default="crop", help="search-region crops or full frame")
+    p.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, cuda:1, mps")
+    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
+    p.add_argument("--save-masks", default=None, metavar="DIR", help="write predicted masks to DIR/<seq>/")
+    p.add_argument("--json", default=None, metavar="FILE", help="write the report as JSON")
+    p.add_argument("--quiet", action="store_true", help="no per-sequence lines on stderr")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from llb_core.evaluation.evaluate import SequenceResult, evaluate
+    from llb_core.io import atomic_write_text
+
+    if args.max_frames is not None and args.max_frames < 3:
+        raise CliError(f"--max-frames {args.max_frames}: first and last frames are not scored; give at least 3")
+    if not 64 <= args.resolution <= 4096:
+        raise CliError(f"--resolution {args.resolution}: give a short side between 64 and 4096")
+    if args.method == "llb" and args.weights is not None and not Path(args.weights).is_file():
+        raise CliError(f"{args.weights}: checkpoint not found; give the path of a file written by `llb train`")
+    if args.json is not None and Path(args.json).is_dir():
+        raise CliError(f"{args.json}: is a folder; give a file name for --json")
+
+    def on_sequence(result: SequenceResult) -> None:
+        if not args.quiet:
+            sys.stderr.write(
+                f"{result.name}: J {100 * result.j:.1f}  F {100 * result.f:.1f}  J&F {100 * result.jf:.1f}  "
+                f"({result.frames} frames, {result.fps:.1f} fps)\n"
+            )
+
+    report = evaluate(
+        args.root,
+        args.sequences,
+        args.method,
+        max_frames=args.max_frames,
+        resolution=args.resolution,
+        mode=args.mode,
+        weights=args.weights,
+        variant=args.variant,
+        device=args.device,
+        precision=args.precision,
+        save_masks=args.save_masks,
+        on_sequence=on_sequence,
+    )
+    sys.stdout.write(f"method: {report.method}\n")
+    sys.stdout.write(report.table())
+    if args.json is not None:
+        atomic_write_text(args.json, report.to_json() + "\n")
+    return 0

@@ -1,0 +1,1 @@
+"""Tests of llb eval: metrics, reference propagators, DAVIS reading, the CLI."""
