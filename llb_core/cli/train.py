@@ -1,0 +1,36 @@
+"""`llb train`: train a model by a recipe (single process, or several under torchrun)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `train` subcommand."""
+    p = sub.add_parser("train", help="train LLB by a recipe (cpu-default, paper or a .toml file)")
+    p.add_argument("--recipe", default="cpu-default", help="recipe name or .toml path (default cpu-default)")
+    p.add_argument("--variant", choices=("lwl", "joint", "llb"), default=None, help="override the recipe's variant")
+    p.add_argument("--out", required=True, help="run folder (checkpoints, log.jsonl, final.pt)")
+    p.add_argument("--resume", action="store_true", help="continue exactly from OUT/train_state.pt")
+    p.add_argument("--minutes", type=float, default=None, help="stop (after a checkpoint) after this long")
+    p.add_argument("--iterations", type=int, default=None, help="stop after this many iterations in this call")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe setting")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from llb_core.train import Trainer, load_recipe
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    overrides = list(args.set) + ([f'variant="{args.variant}"'] if args.variant else [])
+    recipe = load_recipe(args.recipe, overrides)
+    trainer = Trainer(recipe, args.out, resume=args.resume)
+    final = trainer.train(max_minutes=args.minutes, max_iterations=args.iterations)
+    where = final if final is not None else f"{args.out}/train_state.pt (resume with --resume)"
+    sys.stderr.write(f"iteration {trainer.iteration}/{recipe.iterations}: {where}\n")
+    return 0

@@ -1,0 +1,233 @@
+"""The training loop: unrolled mini-sequences, Lovasz + cosine loss, Adam with a step schedule,
+atomic checkpoints every few minutes, exact resume, and DistributedDataParallel under torchrun.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from llb_core.errors import LLBError, new_file_mode
+from llb_core.model import LLBNet, create_model, save_checkpoint
+from llb_core.train.data import SequenceSampler, SyntheticSampler, collate, read_davis, stills_from
+from llb_core.train.losses import cosine_similarity_loss, lovasz_loss
+from llb_core.train.recipe import Recipe
+
+log = logging.getLogger(__name__)
+STATE_FILE = "train_state.pt"
+FINAL_FILE = "final.pt"
+
+
+@dataclass
+class World:
+    """Process group facts (single process: rank 0 of 1)."""
+
+    rank: int = 0
+    size: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed() -> World:
+    """Join the torchrun process group when launched by torchrun (gloo on CPU, nccl on CUDA)."""
+    size = int(os.environ.get("WORLD_SIZE", "1"))
+    if size <= 1:
+        return World()
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return World(dist.get_rank(), dist.get_world_size())
+
+
+class Trainer:
+    """Trains one model by a recipe into `out_dir` (train_state.pt for resuming, final.pt at the end).
+
+    Args:
+        recipe: the training recipe.
+        out_dir: run folder.
+        resume: continue from `out_dir/train_state.pt` exactly (model, optimizer, schedule, RNG).
+        device: torch device (default: CPU, or this rank's GPU under torchrun with CUDA).
+    """
+
+    def __init__(
+        self, recipe: Recipe, out_dir: str | os.PathLike, *, resume: bool = False, device: torch.device | None = None
+    ) -> None:
+        self.recipe = recipe
+        self.out = Path(out_dir)
+        self.world = init_distributed()
+        if device is None and torch.cuda.is_available() and self.world.size > 1:
+            device = torch.device("cuda", self.world.rank % torch.cuda.device_count())
+        self.device = device or torch.device("cpu")
+        torch.manual_seed(recipe.seed)
+        self.model: LLBNet = create_model(recipe.variant, decoder_widths=recipe.decoder_widths).to(self.device)
+        if recipe.freeze_backbone:
+            self.model.freeze_backbone()
+        self.model.train()
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.Adam(params, lr=recipe.lr)
+        self.scheduler = torch.optim.lr_scheduler.MultiStepLR(
+            self.optimizer, milestones=list(recipe.milestones), gamma=recipe.gamma
+        )
+        self.rng = np.random.default_rng([recipe.seed, self.world.rank])
+        self.iteration = 0
+        self.elapsed = 0.0  # training seconds over all resumed runs
+        self.net: torch.nn.Module = self.model
+        if self.world.size > 1:
+            self.net = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=None if self.device.type == "cpu" else [self.device]
+            )
+        sequences = read_davis(recipe.root, list(recipe.train_sequences) or None)
+        self.real = SequenceSampler(sequences, recipe.size, recipe.frames_per_sample, recipe.window)
+        self.synthetic = SyntheticSampler(
+            stills_from(sequences, recipe.still_every), recipe.size, recipe.frames_per_sample
+        )
+        if resume:
+            self._load_state()
+
+    # --------------------------------------------------------------------------------- state
+    def _state(self) -> dict[str, Any]:
+        trainable = {n: t for n, t in self.model.state_dict().items() if not n.startswith("backbone.")}
+        return {
+            "recipe": self.recipe.to_json(),
+            "model": trainable,
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "iteration": self.iteration,
+            "elapsed": self.elapsed,
+            "rng_numpy": self.rng.bit_generator.state,
+            "rng_torch": torch.get_rng_state(),
+            "rng_python": random.getstate(),
+        }
+
+    def _save_state(self) -> None:
+        if not self.world.main:
+            return
+        self.out.mkdir(parents=True, exist_ok=True)
+        tmp = self.out / f".{STATE_FILE}.tmp"
+        with open(tmp, "wb") as f:
+            torch.save(self._state(), f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, new_file_mode())
+        os.replace(tmp, self.out / STATE_FILE)
+
+    def _load_state(self) -> None:
+        path = self.out / STATE_FILE
+        if not path.is_file():
+            raise LLBError(f"{path}: nothing to resume; start without --resume")
+        state = torch.load(path, map_location=self.device, weights_only=True)
+        if json.loads(state["recipe"]) != json.loads(self.recipe.to_json()):
+            raise LLBError(f"{path}: was trained with another recipe; resume with the same recipe and --set values")
+        missing, unexpected = self.model.load_state_dict(state["model"], strict=False)
+        if unexpected or any(not n.startswith("backbone.") for n in missing):
+            raise LLBError(f"{path}: model tensors do not match ({unexpected[:3]}, {missing[:3]})")
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.iteration = int(state["iteration"])
+        self.elapsed = float(state["elapsed"])
+        self.rng.bit_generator.state = state["rng_numpy"]
+        torch.set_rng_state(state["rng_torch"])
+        random.setstate(state["rng_python"])
+
+    # ---------------------------------------------------------------------------------- loop
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        sampler = self.synthetic if self.iteration < self.recipe.synthetic_iterations else self.real
+        per_rank = max(self.recipe.batch // self.world.size, 1)
+        images, masks = collate([sampler.sample(self.rng) for _ in range(per_rank)])
+        return images.to(self.device), masks.to(self.device)
+
+    def step(self) -> dict[str, float]:
+        """One optimisation step; returns the loss terms."""
+        r = self.recipe
+        images, masks = self._batch()
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(r.precision)
+        with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            out = self.net(
+                images, masks[:, 0], init_iterations=r.init_iterations, update_iterations=r.update_iterations
+            )
+        probs = torch.sigmoid(out["logits"].float())
+        lovasz = lovasz_loss(probs, masks[:, 1:])
+        pairs = [(e.e2, e.e1) for e in out["encodings"] if e.e1 is not None]
+        cosine = torch.stack([cosine_similarity_loss(a, b) for a, b in pairs]).mean() if pairs else probs.sum() * 0
+        loss = r.lovasz * lovasz + r.cosine * cosine
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.scheduler.step()
+        self.iteration += 1
+        return {"loss": loss.item(), "lovasz": lovasz.item(), "cosine": cosine.item()}
+
+    def train(self, *, max_minutes: float | None = None, max_iterations: int | None = None) -> Path | None:
+        """Run until the recipe's iterations, `max_iterations` (this call) or `max_minutes` are reached.
+
+        Returns:
+            The path of final.pt when the recipe's iterations are complete, else None (resume later).
+        """
+        r = self.recipe
+        start = time.monotonic()
+        last_save = start
+        window_start, window_iters = start, 0
+        target = r.iterations if max_iterations is None else min(r.iterations, self.iteration + max_iterations)
+        while self.iteration < target:
+            if max_minutes is not None and time.monotonic() - start > 60 * max_minutes:
+                break
+            tic = time.monotonic()
+            terms = self.step()
+            self.elapsed += time.monotonic() - tic
+            window_iters += 1
+            now = time.monotonic()
+            if self.world.main and (self.iteration % r.log_every == 0 or self.iteration == target):
+                rate = window_iters / max(now - window_start, 1e-9)
+                eta = (r.iterations - self.iteration) / max(rate, 1e-9)
+                record = {
+                    "iteration": self.iteration,
+                    **terms,
+                    "lr": self.scheduler.get_last_lr()[0],
+                    "it_per_s": rate,
+                    "eta_min": eta / 60,
+                    "elapsed_min": self.elapsed / 60,
+                }
+                log.info(
+                    "it %d  loss %.3f (lovasz %.4f, cosine %.3f)  %.3f it/s  ETA %.0f min",
+                    self.iteration,
+                    terms["loss"],
+                    terms["lovasz"],
+                    terms["cosine"],
+                    rate,
+                    eta / 60,
+                )
+                self.out.mkdir(parents=True, exist_ok=True)
+                with open(self.out / "log.jsonl", "a") as f:
+                    f.write(json.dumps(record) + "\n")
+                window_start, window_iters = now, 0
+            if now - last_save > 60 * r.checkpoint_minutes:
+                self._save_state()
+                last_save = now
+        self._save_state()
+        if self.iteration >= r.iterations:
+            return self.export(self.out / FINAL_FILE)
+        return None
+
+    def export(self, path: Path) -> Path:
+        """Write the inference checkpoint (heads only when the backbone is frozen, fp16)."""
+        r = self.recipe
+        metadata = {
+            "recipe": json.loads(r.to_json()),
+            "iterations": self.iteration,
+            "train_minutes": round(self.elapsed / 60, 1),
+            "world_size": self.world.size,
+        }
+        if self.world.main:
+            save_checkpoint(self.model, path, include_backbone=not r.freeze_backbone, half=True, metadata=metadata)
+        return path

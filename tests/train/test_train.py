@@ -1,0 +1,99 @@
+"""Training: losses with known values, data samplers, recipes, exact resume, torchrun with two processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from llb_core.errors import LLBError
+from llb_core.model import load_checkpoint
+from llb_core.train import Trainer, load_recipe
+from llb_core.train.data import SequenceSampler, SyntheticSampler, read_davis, stills_from
+from llb_core.train.losses import cosine_similarity_loss, lovasz_loss
+from tests.conftest import REPO_ROOT, SHARED_DATA
+
+TINY = ["size=[64, 96]", "batch=2", "iterations=4", "synthetic_iterations=2", "log_every=1", "milestones=[3]",
+        f'root="{SHARED_DATA / "davis2016"}"', 'train_sequences=["camel", "cows"]']
+
+
+def test_lovasz_equals_the_jaccard_loss_on_hard_predictions():
+    rng = np.random.default_rng(0)
+    gt = torch.from_numpy(rng.random((2, 20, 30)) > 0.6).float()
+    pred = torch.from_numpy(rng.random((2, 20, 30)) > 0.5).float()
+    inter, union = (gt * pred).sum(), ((gt + pred) > 0).float().sum()
+    torch.testing.assert_close(lovasz_loss(pred, gt), 1 - inter / union)
+    assert lovasz_loss(gt, gt).item() == 0.0
+    assert lovasz_loss(1 - gt, gt).item() == pytest.approx(1.0)
+    soft = torch.full_like(gt, 0.5, requires_grad=True)
+    lovasz_loss(soft, gt).backward()
+    assert (soft.grad[gt > 0] < 0).all() and (soft.grad[gt == 0] >= 0).all()  # pushes towards the truth
+
+
+def test_cosine_loss():
+    a = torch.randn(2, 8, 4, 4)
+    assert cosine_similarity_loss(a, a).item() == pytest.approx(1.0)
+    assert cosine_similarity_loss(a, -a).item() == pytest.approx(-1.0)
+
+
+def test_samplers_give_aligned_mini_sequences(shared_data):
+    seqs = read_davis(SHARED_DATA / "davis2016", ["camel"])
+    rng = np.random.default_rng(0)
+    for sampler in (SequenceSampler(seqs, (64, 96)), SyntheticSampler(stills_from(seqs, 20), (64, 96))):
+        images, masks = sampler.sample(rng)
+        assert images.shape == (4, 3, 64, 96) and masks.shape == (4, 1, 64, 96)
+        assert 0 <= images.min() and images.max() <= 1
+        assert set(torch.unique(masks).tolist()) <= {0.0, 1.0} and masks[0].sum() > 0
+    with pytest.raises(LLBError, match="no such sequence"):
+        read_davis(SHARED_DATA / "davis2016", ["nope"])
+
+
+def test_recipes_load_and_refuse_bad_settings():
+    cpu = load_recipe("cpu-default")
+    assert cpu.variant == "llb" and not set(cpu.train_sequences) & set(cpu.validation_sequences)
+    assert len(cpu.train_sequences) == 8 and len(cpu.validation_sequences) == 4
+    assert load_recipe("paper").batch == 32
+    assert load_recipe("cpu-default", ['variant="joint"', "iterations=7"]).iterations == 7
+    with pytest.raises(LLBError, match="unknown settings"):
+        load_recipe("cpu-default", ["colour=1"])
+    with pytest.raises(LLBError, match="no such recipe"):
+        load_recipe("gpu-fancy")
+    with pytest.raises(LLBError, match="both the training and the validation"):
+        load_recipe("cpu-default", ['validation_sequences=["camel"]'])
+
+
+def test_resume_continues_exactly(shared_data, tmp_path):
+    recipe = load_recipe("cpu-default", TINY)
+    straight = Trainer(recipe, tmp_path / "a")
+    assert straight.train() == tmp_path / "a" / "final.pt"
+    half = Trainer(recipe, tmp_path / "b")
+    assert half.train(max_iterations=2) is None
+    resumed = Trainer(recipe, tmp_path / "b", resume=True)
+    assert resumed.iteration == 2
+    resumed.train()
+    a, b = straight.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert straight.scheduler.get_last_lr() == resumed.scheduler.get_last_lr() == [recipe.lr * recipe.gamma]
+    model = load_checkpoint(tmp_path / "a" / "final.pt", variant="llb")
+    assert model.config.decoder_widths == recipe.decoder_widths
+    log_lines = (tmp_path / "a" / "log.jsonl").read_text().splitlines()
+    assert len(log_lines) == 4 and "it_per_s" in log_lines[0]
+    with pytest.raises(LLBError, match="another recipe"):
+        Trainer(recipe.replace(lr=1.0), tmp_path / "b", resume=True)
+
+
+@pytest.mark.slow
+def test_torchrun_with_two_processes_on_gloo(shared_data, tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "llb_core",
+           "train", "--out", str(tmp_path / "ddp"), "--iterations", "2"]
+    for item in TINY:
+        cmd += ["--set", item]
+    done = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    state = torch.load(tmp_path / "ddp" / "train_state.pt", weights_only=True)
+    assert state["iteration"] == 2
