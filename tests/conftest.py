@@ -20,6 +20,12 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def data(shared_data: Path) -> Path:
+    """The shared data folder, resolved (the I/O and workspace tests' name for it)."""
+    return shared_data.resolve()
+
+
 def load_davis_frame(sequence: str, index: int) -> tuple[np.ndarray, np.ndarray]:
     """(H, W, 3) uint8 RGB frame and (H, W) bool mask of a DAVIS-2016 sequence."""
     name = f"{index:05d}"

@@ -17,6 +17,7 @@ from llb_core.model._weights import (
     RESNET50_IMAGENET,
     PretrainedFile,
     WeightsError,
+    compare_state,
     load_state_dict,
     locate_weights,
 )
@@ -222,10 +223,7 @@ def load_pretrained(backbone: MobileNetV2 | ResNet50, weights: str | os.PathLike
     """
     path = locate_weights(backbone.pretrained_file, weights)
     state = load_state_dict(path)
-    own = backbone.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    wrong = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
+    missing, unexpected, wrong = compare_state(backbone.state_dict(), state)
     if missing or unexpected or wrong:
         raise WeightsError(
             f"{path}: does not fit a {type(backbone).__name__} backbone "

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from llb_core.errors import new_file_mode
-from llb_core.model._weights import WeightsError
+from llb_core.model._weights import WeightsError, compare_state
 from llb_core.model.config import LLBConfig
 from llb_core.model.llbnet import LLBNet
 
@@ -135,9 +135,7 @@ def load_checkpoint(
         name: t for name, t in model.state_dict().items() if includes_backbone or not name.startswith("backbone.")
     }
     state: dict[str, torch.Tensor] = payload["state_dict"]
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(state) if expected[k].shape != state[k].shape)
+    missing, unexpected, wrong = compare_state(expected, state)
     if missing or unexpected or wrong:
         raise CheckpointError(
             f"{path}: tensors do not match a '{config.variant}' model on '{config.backbone}': "

@@ -7,15 +7,6 @@ from pathlib import Path
 import pytest
 from io_helpers import ffmpeg
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def data() -> Path:
-    if not DATA.is_dir():
-        pytest.skip(f"shared data not found at {DATA}")
-    return DATA.resolve()
-
 
 @pytest.fixture(scope="session")
 def bike(data: Path) -> tuple[Path, Path]:

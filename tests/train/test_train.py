@@ -17,8 +17,16 @@ from llb_core.train.data import SequenceSampler, SyntheticSampler, read_davis, s
 from llb_core.train.losses import cosine_similarity_loss, lovasz_loss
 from tests.conftest import REPO_ROOT, SHARED_DATA
 
-TINY = ["size=[64, 96]", "batch=2", "iterations=4", "synthetic_iterations=2", "log_every=1", "milestones=[3]",
-        f'root="{SHARED_DATA / "davis2016"}"', 'train_sequences=["camel", "cows"]']
+TINY = [
+    "size=[64, 96]",
+    "batch=2",
+    "iterations=4",
+    "synthetic_iterations=2",
+    "log_every=1",
+    "milestones=[3]",
+    f'root="{SHARED_DATA / "davis2016"}"',
+    'train_sequences=["camel", "cows"]',
+]
 
 
 def test_lovasz_equals_the_jaccard_loss_on_hard_predictions():
@@ -46,7 +54,7 @@ def test_samplers_give_aligned_mini_sequences(shared_data):
     for sampler in (SequenceSampler(seqs, (64, 96)), SyntheticSampler(stills_from(seqs, 20), (64, 96))):
         images, masks = sampler.sample(rng)
         assert images.shape == (4, 3, 64, 96) and masks.shape == (4, 1, 64, 96)
-        assert 0 <= images.min() and images.max() <= 1
+        assert images.min() >= 0 and images.max() <= 1
         assert set(torch.unique(masks).tolist()) <= {0.0, 1.0} and masks[0].sum() > 0
     with pytest.raises(LLBError, match="no such sequence"):
         read_davis(SHARED_DATA / "davis2016", ["nope"])
@@ -89,8 +97,20 @@ def test_resume_continues_exactly(shared_data, tmp_path):
 @pytest.mark.slow
 def test_torchrun_with_two_processes_on_gloo(shared_data, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "llb_core",
-           "train", "--out", str(tmp_path / "ddp"), "--iterations", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "llb_core",
+        "train",
+        "--out",
+        str(tmp_path / "ddp"),
+        "--iterations",
+        "2",
+    ]
     for item in TINY:
         cmd += ["--set", item]
     done = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)

@@ -7,15 +7,6 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def data() -> Path:
-    if not DATA.is_dir():
-        pytest.skip(f"shared data not found at {DATA}")
-    return DATA.resolve()
-
 
 @pytest.fixture
 def judo(data: Path, tmp_path: Path) -> Path:
