@@ -37,3 +37,9 @@ def lovasz_loss(probs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def cosine_similarity_loss(e2: torch.Tensor, e1: torch.Tensor) -> torch.Tensor:
     """Mean cosine similarity between E2 and E1 over pixels: (B, D, h, w) x 2 -> scalar (pushes them apart)."""
     return F.cosine_similarity(e2.float(), e1.float(), dim=1, eps=1e-6).mean()
+
+
+def bce_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean binary cross-entropy on logits: a dense, well-conditioned signal from the first step (the Lovasz
+    loss alone has a flat saddle at a uniform 0.5 prediction, where untrained decoders start)."""
+    return F.binary_cross_entropy_with_logits(logits.float(), target.float())

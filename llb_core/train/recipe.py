@@ -36,6 +36,7 @@ class Recipe:
     init_iterations: int
     update_iterations: int
     lovasz: float
+    bce: float
     cosine: float
     precision: str
     freeze_backbone: bool

@@ -20,7 +20,7 @@ import torch.distributed as dist
 from llb_core.errors import LLBError, new_file_mode
 from llb_core.model import LLBNet, create_model, save_checkpoint
 from llb_core.train.data import SequenceSampler, SyntheticSampler, collate, read_davis, stills_from
-from llb_core.train.losses import cosine_similarity_loss, lovasz_loss
+from llb_core.train.losses import bce_loss, cosine_similarity_loss, lovasz_loss
 from llb_core.train.recipe import Recipe
 
 log = logging.getLogger(__name__)
@@ -160,13 +160,14 @@ class Trainer:
         lovasz = lovasz_loss(probs, masks[:, 1:])
         pairs = [(e.e2, e.e1) for e in out["encodings"] if e.e1 is not None]
         cosine = torch.stack([cosine_similarity_loss(a, b) for a, b in pairs]).mean() if pairs else probs.sum() * 0
-        loss = r.lovasz * lovasz + r.cosine * cosine
+        bce = bce_loss(out["logits"], masks[:, 1:])
+        loss = r.lovasz * lovasz + r.bce * bce + r.cosine * cosine
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
         self.scheduler.step()
         self.iteration += 1
-        return {"loss": loss.item(), "lovasz": lovasz.item(), "cosine": cosine.item()}
+        return {"loss": loss.item(), "lovasz": lovasz.item(), "bce": bce.item(), "cosine": cosine.item()}
 
     def train(self, *, max_minutes: float | None = None, max_iterations: int | None = None) -> Path | None:
         """Run until the recipe's iterations, `max_iterations` (this call) or `max_minutes` are reached.
@@ -199,10 +200,11 @@ class Trainer:
                     "elapsed_min": self.elapsed / 60,
                 }
                 log.info(
-                    "it %d  loss %.3f (lovasz %.4f, cosine %.3f)  %.3f it/s  ETA %.0f min",
+                    "it %d  loss %.3f (lovasz %.4f, bce %.4f, cosine %.3f)  %.3f it/s  ETA %.0f min",
                     self.iteration,
                     terms["loss"],
                     terms["lovasz"],
+                    terms["bce"],
                     terms["cosine"],
                     rate,
                     eta / 60,
