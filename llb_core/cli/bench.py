@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--resolution", type=int, default=480, help="internal short side (default 480)")
     q.add_argument("--mode", choices=("crop", "full"), default="crop")
     q.add_argument("--weights", default=None, help="checkpoint (default: the shipped weights)")
+    q.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     q.set_defaults(func=run_propagate)
 
 
@@ -68,12 +69,15 @@ def run_propagate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     import numpy as np
+    import torch
 
     from llb_core.evaluation.bench_propagate import MovingShapes, memory_over_long_clip, peak_rss_mb, speed
     from llb_core.inference import SessionSettings
     from llb_core.io import open_source, read_index_mask
     from llb_core.model.defaults import load_model
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     out = sys.stdout
     model = load_model(args.weights, allow_untrained=args.weights is None)
     settings = SessionSettings(resolution=args.resolution, mode=args.mode)
@@ -95,7 +99,7 @@ def run_propagate(args: argparse.Namespace) -> int:
     n = min(args.frames, frames.num_frames - 1)
     out.write(f"llb bench propagate: {name}, {n} frames, {settings.mode} mode, resolution {settings.resolution}\n")
     out.write(f"{'objects':>8}{'precision':>11}{'fps':>8}{'peak RSS MiB':>14}\n")
-    for objects, masks in ((1, first), (3, three)):
+    for objects, masks in ((1, first), (3, three)) if n > 0 else ():
         for precision in ("fp32", "bf16"):
             fps = speed(model, frames, masks, settings.replace(precision=precision), n)
             out.write(f"{objects:>8}{precision:>11}{fps:>8.2f}{peak_rss_mb():>14.0f}\n")
