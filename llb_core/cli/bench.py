@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--frames", type=int, default=30, help="frames per speed run (default 30)")
     q.add_argument("--long-frames", type=int, default=2000, help="length of the synthetic clip (0: skip)")
     q.add_argument("--long-resolution", type=int, default=None, help="internal resolution for the long clip")
-    q.add_argument("--resolution", type=int, default=480, help="internal short side (default 480)")
-    q.add_argument("--mode", choices=("crop", "full"), default="crop")
+    q.add_argument("--resolution", type=int, default=None, help="internal short side (default: the engine's)")
+    q.add_argument("--mode", choices=("crop", "full"), default=None, help="default: the engine's")
     q.add_argument("--weights", default=None, help="checkpoint (default: the shipped weights)")
     q.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     q.set_defaults(func=run_propagate)
@@ -80,7 +80,11 @@ def run_propagate(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     out = sys.stdout
     model = load_model(args.weights, allow_untrained=args.weights is None)
-    settings = SessionSettings(resolution=args.resolution, mode=args.mode)
+    settings = SessionSettings()
+    if args.resolution:
+        settings = settings.replace(resolution=args.resolution)
+    if args.mode:
+        settings = settings.replace(mode=args.mode)
     clip = Path(args.clip) if args.clip else Path("../shared/data/davis2016/JPEGImages/480p/dog")
     if clip.is_dir():
         frames = open_source(clip)

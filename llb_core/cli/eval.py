@@ -26,8 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-frames", type=int, default=None, metavar="N", help="only the first N frames (N >= 3)")
     p.add_argument("--weights", default=None, help="checkpoint (default: the shipped weights)")
     p.add_argument("--variant", default=None, choices=("lwl", "joint", "llb"), help="require this variant")
-    p.add_argument("--resolution", type=int, default=480, help="internal short side (default 480)")
-    p.add_argument("--mode", choices=("crop", "full"), default="crop", help="search-region crops or full frame")
+    p.add_argument("--resolution", type=int, default=None, help="internal short side (default: the engine's, 256)")
+    p.add_argument("--mode", choices=("crop", "full"), default=None, help="crops or full frame (default: full)")
     p.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, cuda:1, mps")
     p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
     p.add_argument("--save-masks", default=None, metavar="DIR", help="write predicted masks to DIR/<seq>/")
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_frames is not None and args.max_frames < 3:
         raise CliError(f"--max-frames {args.max_frames}: first and last frames are not scored; give at least 3")
-    if not 64 <= args.resolution <= 4096:
+    if args.resolution is not None and not 64 <= args.resolution <= 4096:
         raise CliError(f"--resolution {args.resolution}: give a short side between 64 and 4096")
     if args.method == "llb" and args.weights is not None and not Path(args.weights).is_file():
         raise CliError(f"{args.weights}: checkpoint not found; give the path of a file written by `llb train`")

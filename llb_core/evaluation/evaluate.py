@@ -186,8 +186,8 @@ def make_method(
     *,
     weights: str | os.PathLike[str] | None = None,
     variant: str | None = None,
-    resolution: int = 480,
-    mode: str = "crop",
+    resolution: int | None = None,
+    mode: str | None = None,
     device: str = "auto",
     precision: str = "auto",
 ) -> Method:
@@ -204,7 +204,11 @@ def make_method(
         from llb_core.evaluation.engine_method import EngineMethod
         from llb_core.inference import SessionSettings
 
-        settings = SessionSettings(resolution=resolution, mode=mode, device=device, precision=precision)
+        settings = SessionSettings(device=device, precision=precision)  # resolution and mode: engine defaults
+        if resolution is not None:
+            settings = settings.replace(resolution=resolution)
+        if mode is not None:
+            settings = settings.replace(mode=mode)
         return EngineMethod(weights, variant, settings)
     raise ValueError(f"unknown method {name!r}; choose one of {', '.join(METHODS)}")
 
@@ -272,8 +276,8 @@ def evaluate(
     method: str = "llb",
     *,
     max_frames: int | None = None,
-    resolution: int = 480,
-    mode: str = "crop",
+    resolution: int | None = None,
+    mode: str | None = None,
     weights: str | os.PathLike[str] | None = None,
     variant: str | None = None,
     device: str = "auto",
@@ -361,7 +365,14 @@ def evaluate(
     settings: dict[str, Any] = {"max_frames": max_frames, "sequences": names}
     weights_path = None if weights is None else str(weights)
     if method == "llb":
-        settings.update(resolution=resolution, mode=mode, variant=variant, device=device, precision=precision)
+        engine = getattr(run, "settings", None)  # the effective engine settings, defaults filled in
+        settings.update(
+            resolution=engine.resolution if engine else resolution,
+            mode=engine.mode if engine else mode,
+            variant=variant,
+            device=device,
+            precision=precision,
+        )
         weights_path = getattr(run, "weights_path", weights_path)
         settings["untrained"] = weights_path is None
     return EvalReport(method=method, root=str(data.root), sequences=results, settings=settings, weights=weights_path)
