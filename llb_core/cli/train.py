@@ -13,6 +13,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--variant", choices=("lwl", "joint", "llb"), default=None, help="override the recipe's variant")
     p.add_argument("--out", required=True, help="run folder (checkpoints, log.jsonl, final.pt)")
     p.add_argument("--resume", action="store_true", help="continue exactly from OUT/train_state.pt")
+    p.add_argument(
+        "--init",
+        default=None,
+        metavar="CHECKPOINT",
+        help="start from these weights (e.g. resources/weights/llb-default.pt) to train further",
+    )
     p.add_argument("--minutes", type=float, default=None, help="stop (after a checkpoint) after this long")
     p.add_argument("--iterations", type=int, default=None, help="stop after this many iterations in this call")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe setting")
@@ -23,13 +29,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from llb_core.cli import CliError
     from llb_core.train import Trainer, load_recipe
 
     if args.threads:
         torch.set_num_threads(args.threads)
     overrides = list(args.set) + ([f'variant="{args.variant}"'] if args.variant else [])
     recipe = load_recipe(args.recipe, overrides)
-    trainer = Trainer(recipe, args.out, resume=args.resume)
+    if args.resume and args.init:
+        raise CliError("--resume and --init exclude each other: a resumed run already has its weights")
+    trainer = Trainer(recipe, args.out, resume=args.resume, init_from=args.init)
     final = trainer.train(max_minutes=args.minutes, max_iterations=args.iterations)
     where = final if final is not None else f"{args.out}/train_state.pt (resume with --resume)"
     sys.stderr.write(f"iteration {trainer.iteration}/{recipe.iterations}: {where}\n")

@@ -18,7 +18,7 @@ import torch
 import torch.distributed as dist
 
 from llb_core.errors import LLBError, new_file_mode
-from llb_core.model import LLBNet, create_model, save_checkpoint
+from llb_core.model import LLBNet, create_model, load_checkpoint, save_checkpoint
 from llb_core.train.data import SequenceSampler, SyntheticSampler, collate, read_davis, stills_from
 from llb_core.train.losses import bce_loss, cosine_similarity_loss, lovasz_loss
 from llb_core.train.recipe import Recipe
@@ -57,11 +57,19 @@ class Trainer:
         recipe: the training recipe.
         out_dir: run folder.
         resume: continue from `out_dir/train_state.pt` exactly (model, optimizer, schedule, RNG).
+        init_from: start from the weights of an inference checkpoint (e.g. the shipped ones) instead of a
+            fresh initialisation; its config must match the recipe's model.
         device: torch device (default: CPU, or this rank's GPU under torchrun with CUDA).
     """
 
     def __init__(
-        self, recipe: Recipe, out_dir: str | os.PathLike, *, resume: bool = False, device: torch.device | None = None
+        self,
+        recipe: Recipe,
+        out_dir: str | os.PathLike,
+        *,
+        resume: bool = False,
+        init_from: str | os.PathLike | None = None,
+        device: torch.device | None = None,
     ) -> None:
         self.recipe = recipe
         self.out = Path(out_dir)
@@ -71,6 +79,8 @@ class Trainer:
         self.device = device or torch.device("cpu")
         torch.manual_seed(recipe.seed)
         self.model: LLBNet = create_model(recipe.variant, decoder_widths=recipe.decoder_widths).to(self.device)
+        if init_from is not None:
+            self._init_from(Path(init_from))
         if recipe.freeze_backbone:
             self.model.freeze_backbone()
         self.model.train()
@@ -96,6 +106,14 @@ class Trainer:
             self._load_state()
 
     # --------------------------------------------------------------------------------- state
+    def _init_from(self, path: Path) -> None:
+        source = load_checkpoint(path, variant=self.recipe.variant)
+        if source.config != self.model.config:
+            raise LLBError(
+                f"{path}: its model config differs from the recipe's ({source.config} vs {self.model.config})"
+            )
+        self.model.load_state_dict(source.state_dict())
+
     def _state(self) -> dict[str, Any]:
         trainable = {n: t for n, t in self.model.state_dict().items() if not n.startswith("backbone.")}
         return {

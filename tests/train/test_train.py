@@ -117,3 +117,15 @@ def test_torchrun_with_two_processes_on_gloo(shared_data, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     state = torch.load(tmp_path / "ddp" / "train_state.pt", weights_only=True)
     assert state["iteration"] == 2
+
+
+def test_training_can_start_from_shipped_style_weights(shared_data, tmp_path):
+    recipe = load_recipe("cpu-default", TINY)
+    first = Trainer(recipe, tmp_path / "a")
+    final = first.train()
+    second = Trainer(recipe, tmp_path / "b", init_from=final)
+    a, b = first.model.state_dict(), second.model.state_dict()
+    for name in a:  # fp16 storage: close, not equal
+        torch.testing.assert_close(b[name], a[name].to(b[name].dtype), rtol=2e-3, atol=1e-3)
+    with pytest.raises(LLBError, match="config differs"):
+        Trainer(recipe.replace(decoder_widths=(16, 16, 16, 16)), tmp_path / "c", init_from=final)
