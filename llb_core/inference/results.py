@@ -68,6 +68,3 @@ class MaskStore:
 
     def items(self) -> list[tuple[int, Provenance]]:
         return sorted(self._provenance.items())
-
-    def nbytes(self) -> int:
-        return sum(len(b) for b in self._png.values())
