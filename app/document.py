@@ -1,0 +1,402 @@
+"""`Document`: the Qt-side model of one open project; widgets read it and subscribe to its signals.
+
+One owner for each piece of state:
+- masks, keyframes and provenance: `self.clip` (`ClipState`), changed only through `apply_states` (which
+  every undo step uses) and by the frames a running propagation delivers;
+- objects (id, name, colour): the project manifest (`Project`, journaled on every change);
+- hidden / locked objects, the active object, the current frame and the view state: this class, persisted
+  in the project's settings on save (`app.view`);
+- mask files on disk: the engine worker, which this class asks to write (`Engine.write`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from app.clip_state import (
+    ClipState,
+    FrameState,
+    States,
+    decode_keyframes,
+    decode_provenance,
+    encode_keyframes,
+    encode_mask,
+    encode_provenance,
+)
+from app.engine import Engine
+from app.hooks import FrameStats, ViewMode, ViewState, find_flags
+from app.undo import FrameStatesCommand, ObjectCommand
+from app.worker import FrameUpdate, RunRequest, RunSummary, SourceSpec
+from llb_core.inference import SessionSettings
+from llb_core.io import ObjectSpec
+from llb_core.workspace import Project
+
+log = logging.getLogger(__name__)
+
+KEY_KEYFRAMES = "app.keyframe_objects"
+KEY_PROVENANCE = "app.provenance"
+KEY_FLAGS = "app.flags"
+KEY_VIEW = "app.view"
+UNDO_LIMIT = 100
+
+
+class Document(QObject):
+    """One open project (see the module docstring).
+
+    Args:
+        project: the open project folder.
+        engine: the engine thread (writes mask files, propagates).
+        settings: engine settings for runs (its `keyframes_in_memory` also decides what a change invalidates).
+        cache_frames: decoded frames the engine keeps for inference.
+    """
+
+    frame_changed = Signal(int)
+    mask_changed = Signal(int)  # that frame's displayed mask changed (edit, run, undo)
+    objects_changed = Signal()
+    active_object_changed = Signal(int)  # 0: none
+    timeline_changed = Signal()  # keyframes, propagated frames or flags
+    view_changed = Signal(object)  # ViewState
+    run_recorded = Signal(object)  # RunSummary, after the run's undo step exists
+    write_failed = Signal(str)  # message
+
+    def __init__(
+        self, project: Project, engine: Engine, settings: SessionSettings | None = None, cache_frames: int = 32
+    ) -> None:
+        super().__init__()
+        self.project = project
+        self.engine = engine
+        self.settings = settings or SessionSettings()
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)
+        st = project.settings
+        ids = [o.id for o in project.objects]
+        self.clip = ClipState(
+            project.num_frames,
+            project.read_mask,
+            decode_keyframes(st.get(KEY_KEYFRAMES), project.keyframes, ids),
+            decode_provenance(st.get(KEY_PROVENANCE), project.num_frames),
+        )
+        raw_flags = st.get(KEY_FLAGS)
+        self.flags: dict[int, str] = {int(k): str(v) for k, v in (raw_flags or {}).items() if str(k).isdigit()}
+        self.stats: dict[int, FrameStats] = {}
+        self.hidden: set[int] = set()
+        self.locked: set[int] = set()
+        self.current_frame = 0
+        self.active_object = ids[0] if ids else 0
+        self.view_state = ViewState()
+        self._restore_view(st.get(KEY_VIEW))
+        self._unwritten: set[int] = set()
+        self._run_before: States = {}
+        self._run_after: States = {}
+        self._stats_before: dict[int, FrameStats] = {}
+        self._editing: np.ndarray | None = None
+        engine.frame_done.connect(self._on_frame_done)
+        engine.finished.connect(self._on_run_finished)
+        engine.write_failed.connect(self._on_write_failed)
+        engine.set_project(SourceSpec(project, str(project.source_path), project.fps, cache_frames))
+
+    # -- reading ---------------------------------------------------------------------------------
+    @property
+    def num_frames(self) -> int:
+        return self.project.num_frames
+
+    @property
+    def objects(self) -> list[ObjectSpec]:
+        return list(self.project.objects)
+
+    def colours(self) -> dict[int, tuple[int, int, int]]:
+        return {o.id: o.colour for o in self.project.objects}
+
+    def frame_image(self, frame: int) -> np.ndarray:
+        """Source frame (H, W, 3) uint8 RGB (raises FrameSourceError / SourceMismatchError)."""
+        return self.project.frame(frame)
+
+    def mask(self, frame: int) -> np.ndarray | None:
+        """What to show for `frame`: the stroke in progress on it, else its mask."""
+        if self._editing is not None and frame == self.current_frame:
+            return self._editing
+        return self.clip.mask(frame)
+
+    @property
+    def running(self) -> bool:
+        return self.engine.busy
+
+    # -- navigation and view state ---------------------------------------------------------------
+    def set_frame(self, frame: int) -> None:
+        frame = max(0, min(int(frame), self.num_frames - 1))
+        if frame != self.current_frame:
+            self.cancel_edit()
+            self.current_frame = frame
+            self.frame_changed.emit(frame)
+
+    def set_active_object(self, obj_id: int) -> None:
+        if obj_id != self.active_object:
+            self.active_object = obj_id
+            self.active_object_changed.emit(obj_id)
+
+    def set_hidden(self, obj_id: int, hidden: bool) -> None:
+        (self.hidden.add if hidden else self.hidden.discard)(obj_id)
+        self.objects_changed.emit()
+        self.mask_changed.emit(self.current_frame)
+
+    def set_locked(self, obj_id: int, locked: bool) -> None:
+        (self.locked.add if locked else self.locked.discard)(obj_id)
+        self.objects_changed.emit()
+
+    def set_view_state(self, state: ViewState) -> None:
+        if state != self.view_state:
+            self.view_state = state
+            self.view_changed.emit(state)
+
+    def _restore_view(self, raw: object) -> None:
+        if not isinstance(raw, dict):
+            return
+        ids = {o.id for o in self.project.objects}
+        try:
+            self.current_frame = max(0, min(int(raw.get("frame", 0)), self.num_frames - 1))
+            self.hidden = {int(i) for i in raw.get("hidden", [])} & ids
+            self.locked = {int(i) for i in raw.get("locked", [])} & ids
+            if int(raw.get("active", 0)) in ids:
+                self.active_object = int(raw["active"])
+            mode = ViewMode(raw.get("mode", ViewMode.OVERLAY.value))
+            self.view_state = ViewState(
+                mode=mode,
+                opacity=float(raw.get("opacity", 0.5)),
+                grow=int(raw.get("grow", 0)),
+                feather=int(raw.get("feather", 0)),
+            )
+        except (TypeError, ValueError) as err:
+            log.warning("%s: ignoring the saved view state (%s)", self.project.folder, err)
+
+    def view_record(self) -> dict:
+        s = self.view_state
+        return {
+            "frame": self.current_frame,
+            "active": self.active_object,
+            "hidden": sorted(self.hidden),
+            "locked": sorted(self.locked),
+            "mode": s.mode.value,
+            "opacity": s.opacity,
+            "grow": s.grow,
+            "feather": s.feather,
+        }
+
+    # -- editing the current frame ---------------------------------------------------------------
+    def begin_edit(self) -> np.ndarray:
+        """Start a stroke on the current frame; returns the working mask to change in place."""
+        current = self.clip.mask(self.current_frame)
+        self._editing = np.zeros(self.project.size, np.uint8) if current is None else current
+        return self._editing
+
+    @property
+    def editing(self) -> bool:
+        return self._editing is not None
+
+    def edit_changed(self) -> None:
+        """The working mask was changed in place: repaint."""
+        self.mask_changed.emit(self.current_frame)
+
+    def end_edit(self, text: str) -> bool:
+        """Finish the stroke: one undo step, the frame becomes a keyframe. False if nothing changed."""
+        if self._editing is None:
+            return False
+        mask, self._editing = self._editing, None
+        return self.commit_mask(self.current_frame, mask, text)
+
+    def cancel_edit(self) -> None:
+        if self._editing is not None:
+            self._editing = None
+            self.mask_changed.emit(self.current_frame)
+
+    def commit_mask(self, frame: int, mask: np.ndarray, text: str) -> bool:
+        """Set `frame`'s mask as a person's annotation of every object (one undo step)."""
+        old = self.clip.mask(frame)
+        if old is not None and np.array_equal(old, mask) and frame in self.clip.keyframes:
+            return False
+        annotated = [o.id for o in self.project.objects]
+        after = self.clip.edit(frame, mask, annotated, self.settings.keyframes_in_memory)
+        self.undo_stack.push(FrameStatesCommand(self, text, self.clip.states(after), after))
+        return True
+
+    def remove_keyframe(self, frame: int) -> None:
+        """Turn a keyframe back into an ordinary frame (one undo step)."""
+        after = self.clip.unkeyframe(frame, self.settings.keyframes_in_memory)
+        self.undo_stack.push(FrameStatesCommand(self, f"Remove keyframe {frame}", self.clip.states(after), after))
+
+    # -- the one way masks change ----------------------------------------------------------------
+    def apply_states(self, states: States, stats: dict[int, FrameStats] | None = None) -> None:
+        """Set frames' states: memory, manifest, mask files (through the engine), signals."""
+        if not states:
+            return
+        was = self.clip.keyframes
+        self.clip.set_states(states)
+        now = self.clip.keyframes
+        for frame in states:
+            if frame in now and frame not in was:
+                self.project.add_keyframe(frame)
+            elif frame in was and frame not in now:
+                self.project.remove_keyframe(frame)
+            self.stats.pop(frame, None)
+        self.stats.update(stats or {})
+        self._persist_clip()
+        self.engine.write({f: st.array() for f, st in states.items()})
+        self._refresh_flags(states)
+        for frame in states:
+            self.mask_changed.emit(frame)
+        self.timeline_changed.emit()
+
+    def _persist_clip(self) -> None:
+        keyframes = encode_keyframes(self.clip.keyframes)
+        if keyframes != self.project.settings.get(KEY_KEYFRAMES):
+            self.project.set_setting(KEY_KEYFRAMES, keyframes)
+        provenance = encode_provenance(self.clip.provenance)
+        if provenance != self.project.settings.get(KEY_PROVENANCE):
+            self.project.set_setting(KEY_PROVENANCE, provenance)
+
+    def _refresh_flags(self, changed: States | None = None) -> None:
+        """Flags from the stats of this session's runs; flags loaded with the project stay for frames
+        without stats that have not changed since."""
+        kept = {f: r for f, r in self.flags.items() if f not in self.stats and f not in (changed or {})}
+        fresh = find_flags(self.stats) if self.stats else {}
+        self.flags = dict(sorted({**kept, **{f: r for f, r in fresh.items() if self.clip.has_mask(f)}}.items()))
+
+    def _persist_flags(self) -> None:
+        record = {str(f): r for f, r in self.flags.items()}
+        if record != self.project.settings.get(KEY_FLAGS, {}):
+            self.project.set_setting(KEY_FLAGS, record)
+
+    # -- objects ---------------------------------------------------------------------------------
+    def add_object(self, name: str | None = None) -> int:
+        """Declare a new object (one undo step) and make it active; returns its id."""
+        taken = {o.id for o in self.project.objects}
+        free = [i for i in range(1, 256) if i not in taken]
+        if not free:
+            raise ValueError("all 255 object ids are in use; remove an object first")
+        spec = ObjectSpec.default(free[0], name)
+        self.undo_stack.push(ObjectCommand(self, f"Add {spec.name}", None, spec))
+        self.set_active_object(spec.id)
+        return spec.id
+
+    def update_object(self, obj_id: int, name: str | None = None, colour: tuple[int, int, int] | None = None) -> None:
+        """Rename or recolour (one undo step)."""
+        old = self.project.object(obj_id)
+        new = ObjectSpec(obj_id, name or old.name, colour or old.colour)
+        if new != old:
+            what = "Rename" if new.name != old.name else "Recolour"
+            self.undo_stack.push(ObjectCommand(self, f"{what} {old.name}", old, new))
+
+    def remove_object(self, obj_id: int) -> None:
+        """Remove an object and its pixels from every frame (one undo step)."""
+        old = self.project.object(obj_id)
+        after = self.clip.without_object(obj_id)
+        before = self.clip.states(after)
+        self.undo_stack.push(ObjectCommand(self, f"Remove {old.name}", old, None, before, after))
+
+    def set_object_spec(self, spec: ObjectSpec) -> None:
+        """Declare or change an object (undo steps call this)."""
+        if spec.id in {o.id for o in self.project.objects}:
+            self.project.update_object(spec.id, spec.name, spec.colour)
+        else:
+            self.project.add_object(spec.name, spec.colour, spec.id)
+        self.objects_changed.emit()
+        self.mask_changed.emit(self.current_frame)
+
+    def drop_object_spec(self, obj_id: int) -> None:
+        """Undeclare an object (undo steps call this, after its pixels are gone)."""
+        self.project.remove_object(obj_id)
+        self.hidden.discard(obj_id)
+        self.locked.discard(obj_id)
+        if self.active_object == obj_id:
+            remaining = [o.id for o in self.project.objects]
+            self.set_active_object(remaining[0] if remaining else 0)
+        self.objects_changed.emit()
+
+    # -- propagation -----------------------------------------------------------------------------
+    def run_request(self, start: int | None, direction: str = "forward", fill_missing: bool = False) -> RunRequest:
+        """What the engine needs to propagate (raises ValueError with the remedy when it cannot)."""
+        if not self.project.objects:
+            raise ValueError("There is no object yet: add one and paint it on a frame first.")
+        keyframes = {f: (self.clip.keyframe_mask(f), ids) for f, ids in self.clip.keyframes.items()}
+        if not keyframes:
+            raise ValueError("No frame is annotated yet: paint an object on a frame, then propagate from there.")
+        objects = {o.id: o.name for o in self.project.objects}
+        if fill_missing:
+            missing = frozenset(f for f in range(self.num_frames) if not self.clip.has_mask(f))
+            return RunRequest(None, "both", objects, keyframes, self.settings, fill_missing=True, missing=missing)
+        assert start is not None
+        state = self.clip.state(start)
+        if state.mask is None:
+            raise ValueError(f"Frame {start} has no mask to propagate from: paint the object on it first.")
+        start_mask = state.array() if (not state.is_keyframe or state.provenance is not None) else None
+        return RunRequest(start, direction, objects, keyframes, self.settings, start_mask, state.provenance)  # type: ignore[arg-type]
+
+    def propagate(self, direction: str = "forward", fill_missing: bool = False) -> None:
+        """Start a run from the current frame (or fill every frame without a mask)."""
+        self.cancel_edit()
+        request = self.run_request(None if fill_missing else self.current_frame, direction, fill_missing)
+        self._run_before, self._run_after, self._stats_before = {}, {}, {}
+        self.engine.propagate(request)
+
+    def _on_frame_done(self, update: FrameUpdate) -> None:
+        f = update.frame
+        if f not in self._run_before:
+            self.clip.prime(f, update.replaced)
+            self._run_before[f] = self.clip.state(f)
+            if f in self.stats:
+                self._stats_before[f] = self.stats[f]
+        after = FrameState(encode_mask(update.mask), self.clip.keyframes.get(f), update.provenance)
+        self.clip.set_states({f: after})
+        self._run_after[f] = after
+        self.stats[f] = update.stats
+        self.mask_changed.emit(f)
+        self.timeline_changed.emit()
+
+    def _on_run_finished(self, summary: RunSummary) -> None:
+        if self._run_after:
+            label = f"Propagate {len(self._run_after)} frames"
+            stats_after = {f: self.stats[f] for f in self._run_after if f in self.stats}
+            self.undo_stack.push(
+                FrameStatesCommand(
+                    self, label, self._run_before, self._run_after, True, self._stats_before, stats_after
+                )
+            )
+            self._persist_clip()
+            self._refresh_flags()
+            self._persist_flags()
+            self.timeline_changed.emit()
+        self._run_before, self._run_after, self._stats_before = {}, {}, {}
+        self.run_recorded.emit(summary)
+
+    # -- persistence -----------------------------------------------------------------------------
+    def _on_write_failed(self, frames: list[int], message: str) -> None:
+        self._unwritten.update(frames)
+        self.write_failed.emit(message)
+
+    def save(self) -> None:
+        """Fold the journal into the manifest, store the view state, retry mask writes that failed."""
+        if self._unwritten:
+            frames, self._unwritten = sorted(self._unwritten), set()
+            self.engine.write({f: self.clip.mask(f) for f in frames})
+        if self.view_record() != self.project.settings.get(KEY_VIEW):
+            self.project.set_setting(KEY_VIEW, self.view_record())
+        self._persist_flags()
+        self.project.save()
+
+    def close(self) -> None:
+        """Save and release the project; queued mask writes still reach the disk. Not during a run."""
+        if self.running:
+            raise RuntimeError("cancel the propagation and wait for it to stop before closing")
+        self.cancel_edit()
+        self.save()
+        self.project.close()
+        for signal, slot in (
+            (self.engine.frame_done, self._on_frame_done),
+            (self.engine.finished, self._on_run_finished),
+            (self.engine.write_failed, self._on_write_failed),
+        ):
+            signal.disconnect(slot)
+        self.engine.set_project(None)

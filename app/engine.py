@@ -1,0 +1,97 @@
+"""`Engine`: the GUI thread's handle on the engine worker thread (start, commands, cancel, shut down)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal
+
+from app.worker import EngineWorker, ModelLoader, RunRequest, RunSummary, SourceSpec
+
+
+def default_model_loader() -> object:
+    """The shipped default weights (`llb_core.model.defaults.load_model`)."""
+    from llb_core.model.defaults import load_model
+
+    return load_model()
+
+
+class Engine(QObject):
+    """Starts an `EngineWorker` in a QThread and relays its signals to the GUI thread.
+
+    Signals mirror the worker's (`started`, `status`, `frame_done`, `progress`, `finished`, `write_failed`);
+    `busy_changed` tells when a run starts and ends.
+    """
+
+    started = Signal(int)
+    status = Signal(str)
+    frame_done = Signal(object)
+    progress = Signal(int, int, float)
+    finished = Signal(object)
+    write_failed = Signal(object, str)
+    busy_changed = Signal(bool)
+
+    _post_project = Signal(object)
+    _post_write = Signal(object)
+    _post_run = Signal(object)
+    _post_stop = Signal()
+
+    def __init__(self, model_loader: ModelLoader | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._cancel = threading.Event()
+        self._busy = False
+        self._thread = QThread()
+        self._thread.setObjectName("llb-engine")
+        self._worker = EngineWorker(model_loader or default_model_loader, self._cancel)  # type: ignore[arg-type]
+        self._worker.moveToThread(self._thread)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._post_project.connect(self._worker.set_project)
+        self._post_write.connect(self._worker.write)
+        self._post_run.connect(self._worker.propagate)
+        self._post_stop.connect(self._worker.stop)
+        self._worker.started.connect(self.started)
+        self._worker.status.connect(self.status)
+        self._worker.frame_done.connect(self.frame_done)
+        self._worker.progress.connect(self.progress)
+        self._worker.write_failed.connect(self.write_failed)
+        self._worker.finished.connect(self._on_finished)
+        self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        """True from `propagate` until its `finished` arrives."""
+        return self._busy
+
+    def set_project(self, spec: SourceSpec | None) -> None:
+        self._post_project.emit(spec)
+
+    def write(self, masks: dict[int, np.ndarray | None]) -> None:
+        """Queue mask-file writes (after everything queued before)."""
+        if masks:
+            self._post_write.emit(masks)
+
+    def propagate(self, request: RunRequest) -> None:
+        if self._busy:
+            raise RuntimeError("a propagation is already running")
+        self._cancel.clear()
+        self._busy = True
+        self.busy_changed.emit(True)
+        self._post_run.emit(request)
+
+    def cancel(self) -> None:
+        """Stop the running propagation after the frame in progress (finished frames stay)."""
+        self._cancel.set()
+
+    def _on_finished(self, summary: RunSummary) -> None:
+        self._busy = False
+        self.busy_changed.emit(False)
+        self.finished.emit(summary)
+
+    def shutdown(self) -> None:
+        """Cancel any run, finish queued writes, stop the thread (blocks until it has stopped)."""
+        if not self._thread.isRunning():
+            return
+        self._cancel.set()
+        self._post_stop.emit()  # queued behind pending writes, so they all reach the disk
+        self._thread.wait()

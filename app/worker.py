@@ -1,0 +1,225 @@
+"""The engine worker: lives in its own QThread, owns the model, the engine `Session` and every mask-file write.
+
+Division of labour (one owner for each thing):
+- The GUI thread's `Document` owns what the masks *are* (`ClipState`) and the project manifest.
+- This worker owns the model (loaded lazily here, never on the GUI thread), the frame source it reads for
+  inference, the `Session` of each run (rebuilt from the request, so it always matches the document) and
+  all writes of mask files into the project folder (`MaskFiles`), in the order they were asked for.
+
+Commands arrive as queued slot calls; results leave as signals. Cancel is a `threading.Event` set directly
+by the GUI thread and checked by the engine between frames.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from PySide6.QtCore import QObject, Signal, Slot
+
+from app.hooks import FrameStats, frame_stats
+from app.mask_files import MaskFiles
+from llb_core.errors import LLBError
+from llb_core.inference import FrameResult, Provenance, Session, SessionSettings
+from llb_core.inference.session import Direction
+from llb_core.io import FrameSource, open_source
+from llb_core.model import LLBNet
+from llb_core.workspace import Project
+
+log = logging.getLogger(__name__)
+
+ModelLoader = Callable[[], LLBNet]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Which project the worker serves: where to write masks and which clip to read."""
+
+    project: Project  # used for its path methods only (see `MaskFiles`)
+    source_path: str
+    fps: float
+    cache_frames: int
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One propagation, with everything the engine needs to rebuild the session.
+
+    Attributes:
+        start: frame to propagate from (None with `fill_missing`).
+        direction: "forward", "backward" or "both".
+        objects: object id -> name.
+        keyframes: keyframe -> (its own (H, W) uint8 mask, the objects it annotates).
+        start_mask: the start frame's full (H, W) uint8 mask when it has a propagated part (or is not a
+            keyframe at all), with `start_provenance`.
+        settings: engine settings.
+        fill_missing: propagate from every keyframe over just the runs that cover `missing` frames.
+        missing: frames without any mask (for `fill_missing`).
+    """
+
+    start: int | None
+    direction: Direction
+    objects: dict[int, str]
+    keyframes: dict[int, tuple[np.ndarray, frozenset[int]]]
+    settings: SessionSettings
+    start_mask: np.ndarray | None = None
+    start_provenance: Provenance | None = None
+    fill_missing: bool = False
+    missing: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class FrameUpdate:
+    """One propagated frame, already written to the project: its merged index mask, stats, and the stored
+    mask it replaced (for the document's undo record of frames it had not read yet)."""
+
+    frame: int
+    mask: np.ndarray
+    provenance: Provenance
+    stats: FrameStats
+    replaced: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """How a run ended."""
+
+    frames: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+    cancelled: bool = False
+    error: str | None = None
+
+
+def describe_failure(err: BaseException) -> str:
+    """A message a person can act on for an exception raised during a run."""
+    if isinstance(err, torch.OutOfMemoryError) or "out of memory" in str(err).lower():
+        return (
+            "The device ran out of memory while propagating. Lower the internal resolution or choose the CPU in "
+            "Edit > Settings, or close other programs using the GPU. Frames finished so far are kept."
+        )
+    if isinstance(err, OSError | LLBError):
+        return f"{err}"
+    return f"Propagation failed: {type(err).__name__}: {err}. Frames finished so far are kept; see the log."
+
+
+class EngineWorker(QObject):
+    """See the module docstring. Create it, move it to a QThread, and drive it through queued signals."""
+
+    started = Signal(int)  # frames planned
+    status = Signal(str)  # what it is doing before frames flow ("loading the model")
+    frame_done = Signal(object)  # FrameUpdate
+    progress = Signal(int, int, float)  # frames done, frames planned, frames per second
+    finished = Signal(object)  # RunSummary
+    write_failed = Signal(object, str)  # frames not written, message
+
+    def __init__(self, model_loader: ModelLoader, cancel: threading.Event) -> None:
+        super().__init__()
+        self._load_model = model_loader
+        self._cancel = cancel
+        self._model: LLBNet | None = None
+        self._spec: SourceSpec | None = None
+        self._files: MaskFiles | None = None
+        self._source: FrameSource | None = None
+
+    # -- commands --------------------------------------------------------------------------------
+    @Slot(object)
+    def set_project(self, spec: SourceSpec | None) -> None:
+        """Serve another project (None: none)."""
+        if self._source is not None:
+            self._source.close()
+        self._source = None
+        self._spec = spec
+        self._files = None if spec is None else MaskFiles(spec.project)
+
+    @Slot(object)
+    def write(self, masks: dict[int, np.ndarray | None]) -> None:
+        """Write frames' index masks (None deletes one), in frame order."""
+        if self._files is None:
+            self.write_failed.emit(sorted(masks), "no project is open")
+            return
+        for frame in sorted(masks):
+            try:
+                self._files.write(frame, masks[frame])
+            except OSError as err:
+                log.exception("writing the mask of frame %d failed", frame)
+                rest = [f for f in sorted(masks) if f >= frame]
+                self.write_failed.emit(rest, str(err))
+                return
+
+    @Slot(object)
+    def propagate(self, request: RunRequest) -> None:
+        """Run one propagation; always ends with `finished`."""
+        t0 = time.perf_counter()
+        done: list[int] = []
+        try:
+            if self._files is None or self._spec is None:
+                raise RuntimeError("no project is open")
+            session = self._session(request)
+            if self._cancel.is_set():
+                self.finished.emit(RunSummary(done, time.perf_counter() - t0, cancelled=True))
+                return
+            runs = self._plan(session, request)
+            total = sum(len(r.frames()) for r in runs)
+            self.started.emit(total)
+            began = time.perf_counter()
+
+            def on_frame(result: FrameResult) -> None:
+                self._deliver(session, result)
+                done.append(result.frame)
+                elapsed = time.perf_counter() - began
+                self.progress.emit(len(done), total, len(done) / elapsed if elapsed > 0 else 0.0)
+
+            report = session.run(runs, on_frame=on_frame, cancel=self._cancel)
+            self.finished.emit(RunSummary(done, time.perf_counter() - t0, cancelled=report.cancelled))
+        except Exception as err:  # noqa: BLE001 - every failure is reported to the GUI, and logged
+            log.exception("propagation failed")
+            self.finished.emit(RunSummary(done, time.perf_counter() - t0, error=describe_failure(err)))
+
+    @Slot()
+    def stop(self) -> None:
+        """Leave the thread's event loop (queued after every earlier command)."""
+        self.set_project(None)
+        thread = self.thread()
+        if thread is not None:
+            thread.quit()
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _session(self, request: RunRequest) -> Session:
+        if self._model is None:
+            self.status.emit("Loading the model…")
+            self._model = self._load_model()
+        if self._source is None:
+            assert self._spec is not None
+            self.status.emit("Opening the clip…")
+            self._source = open_source(self._spec.source_path, fps=self._spec.fps, cache_frames=self._spec.cache_frames)
+        session = Session(self._source, self._model, request.settings)
+        for obj_id, name in sorted(request.objects.items()):
+            session.add_object(name, obj_id)
+        for frame, (mask, annotated) in sorted(request.keyframes.items()):
+            session.set_keyframe(frame, mask, set(annotated))
+        if request.start is not None and request.start_mask is not None:
+            provenance = request.start_provenance or Provenance(request.start, 1)
+            session.store.put(request.start, request.start_mask, provenance)
+        return session
+
+    @staticmethod
+    def _plan(session: Session, request: RunRequest) -> list:
+        if request.fill_missing:
+            return [r for r in session.plan_all() if any(f in request.missing for f in r.frames())]
+        assert request.start is not None
+        return session.plan(request.start, request.direction)
+
+    def _deliver(self, session: Session, result: FrameResult) -> None:
+        """Write a finished frame (merged with its keyframe, if any) and tell the GUI."""
+        assert self._files is not None
+        merged = session.mask(result.frame)
+        assert merged is not None
+        replaced = self._files.read(result.frame)
+        self._files.write(result.frame, merged, result.probs)
+        stats = frame_stats(merged, result.probs)
+        self.frame_done.emit(FrameUpdate(result.frame, merged, result.provenance, stats, replaced))
