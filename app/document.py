@@ -383,6 +383,7 @@ class Document(QObject):
             self.engine.write({f: self.clip.mask(f) for f in frames})
         if self.view_record() != self.project.settings.get(KEY_VIEW):
             self.project.set_setting(KEY_VIEW, self.view_record())
+        self._persist_clip()
         self._persist_flags()
         self.project.save()
 

@@ -95,3 +95,6 @@ class Engine(QObject):
         self._cancel.set()
         self._post_stop.emit()  # queued behind pending writes, so they all reach the disk
         self._thread.wait()
+        if self._busy:  # the run ended with the thread; its last signals will not be delivered
+            self._busy = False
+            self.busy_changed.emit(False)

@@ -5,6 +5,7 @@ Until the app-review branch is merged these come from `app._standins`; afterward
 
 from __future__ import annotations
 
+from app._standin_dialogs import ExportDialog, ShortcutsDialog
 from app._standins import (
     AppSettings,
     FrameStats,
@@ -18,8 +19,15 @@ from app._standins import (
     save_settings,
 )
 
+SettingsDialog = None  # app.dialogs.settings_dialog.SettingsDialog once merged (Edit ▸ Settings is hidden till then)
+ViewControls = None  # app.widgets.view_controls.ViewControls once merged
+
 __all__ = [
     "AppSettings",
+    "ExportDialog",
+    "SettingsDialog",
+    "ShortcutsDialog",
+    "ViewControls",
     "FrameStats",
     "ViewMode",
     "ViewState",

@@ -1,0 +1,366 @@
+"""The main window: assembles the widgets around a `Studio` and connects their signals. No logic of its own
+beyond enabling actions and turning the studio's reports into dialogs and status messages."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSpinBox,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import errors, hooks
+from app.actions import SPECS, make_actions, shortcut_table
+from app.canvas import Canvas
+from app.controller import Studio
+from app.document import Document
+from app.frame_view import FrameView
+from app.tools.toolbox import ToolBox
+from app.widgets.device_status import DeviceStatus
+from app.widgets.objects_panel import ObjectsPanel
+from app.widgets.progress_panel import ProgressPanel
+from app.widgets.timeline import Timeline
+
+log = logging.getLogger(__name__)
+VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.avi *.webm *.m4v);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    """See the module docstring."""
+
+    def __init__(self, studio: Studio | None = None) -> None:
+        super().__init__()
+        self.studio = studio or Studio(parent=self)
+        self.studio.ask = lambda title, question: errors.ask(self, title, question)
+        self.setWindowTitle("LLB Studio")
+        self.resize(1280, 820)
+        self.setAcceptDrops(True)
+        self.actions_ = make_actions(self)
+        self.canvas = Canvas()
+        self.frame_view = FrameView(self.canvas, self)
+        self.toolbox = ToolBox(self.canvas, self)
+        self.objects_panel = ObjectsPanel()
+        self.timeline = Timeline()
+        self.progress = ProgressPanel()
+        self.device_status = DeviceStatus()
+        self.brush_size = QSpinBox()
+        self._build_layout()
+        self._build_menus()
+        self._build_toolbars()
+        self._connect()
+        self._document_changed(None)
+        self.device_status.set_device(self.studio.settings.device, self.studio.settings.precision)
+        geometry = self.studio.qsettings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+
+    # -- assembly --------------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.timeline)
+        self.setCentralWidget(central)
+        dock = QDockWidget("Objects", self)
+        dock.setObjectName("objects_dock")
+        dock.setWidget(self.objects_panel)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        if hooks.ViewControls is not None:
+            self.view_controls = hooks.ViewControls()
+            view_dock = QDockWidget("View", self)
+            view_dock.setObjectName("view_dock")
+            view_dock.setWidget(self.view_controls)
+            view_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, view_dock)
+        self.resizeDocks([dock], [240], Qt.Orientation.Horizontal)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.device_status)
+
+    def _build_menus(self) -> None:
+        menus: dict[str, QMenu] = {}
+        for name, (menu, *_rest) in SPECS.items():
+            if menu not in menus:
+                menus[menu] = self.menuBar().addMenu(f"&{menu}")
+            menus[menu].addAction(self.actions_[name])
+            self.addAction(self.actions_[name])  # shortcuts work wherever the focus is
+            if name == "demo":
+                self.recent_menu = menus[menu].addMenu("Open &recent")
+            if name in ("export", "redo", "remove_keyframe", "zoom_out", "smaller", "clear_object", "fill_missing"):
+                menus[menu].addSeparator()
+        self.actions_["settings"].setVisible(hooks.SettingsDialog is not None)
+
+    def _build_toolbars(self) -> None:
+        a = self.actions_
+        main = QToolBar("Main", self)
+        main.setObjectName("main_toolbar")
+        main.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for name in ("open", "save", "export", None, "undo", "redo", None, "backward", "both", "forward"):
+            if name is None:
+                main.addSeparator()
+            else:
+                main.addAction(a[name])
+        for name in ("open", "save", "export", "undo", "redo"):  # icons alone; the propagate buttons keep text
+            main.widgetForAction(a[name]).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        a["forward"].setIconText("Forward")
+        a["backward"].setIconText("Backward")
+        a["both"].setIconText("Both")
+        self.addToolBar(main)
+        tools = QToolBar("Tools", self)
+        tools.setObjectName("tools_toolbar")
+        self.tool_group = QActionGroup(self)
+        for name in ("brush", "eraser", "box"):
+            a[name].setCheckable(True)
+            self.tool_group.addAction(a[name])
+            tools.addAction(a[name])
+        a["brush"].setChecked(True)
+        tools.addSeparator()
+        tools.addWidget(QLabel(" Size "))
+        self.brush_size.setRange(1, 200)
+        self.brush_size.setValue(self.toolbox.radius)
+        self.brush_size.setSuffix(" px")
+        self.brush_size.setToolTip("Brush radius in image pixels ([ and ], or Ctrl + wheel)")
+        tools.addWidget(self.brush_size)
+        tools.addSeparator()
+        for name in ("fill_holes", "clear_object", None, "fit", "zoom_in", "zoom_out"):
+            if name is None:
+                tools.addSeparator()
+            else:
+                tools.addAction(a[name])
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tools)
+
+    def _connect(self) -> None:
+        a, s, tb, tl = self.actions_, self.studio, self.toolbox, self.timeline
+        triggers = {
+            "open": self.open_dialog,
+            "demo": s.open_demo,
+            "save": s.save,
+            "export": self.export_dialog,
+            "close": s.close_document,
+            "quit": self.close,
+            "undo": lambda: self._stack_call("undo"),
+            "redo": lambda: self._stack_call("redo"),
+            "remove_keyframe": self._remove_keyframe,
+            "settings": self.settings_dialog,
+            "fit": self.canvas.fit,
+            "actual": self.canvas.actual_size,
+            "zoom_in": lambda: self.canvas.zoom_by(1.25),
+            "zoom_out": lambda: self.canvas.zoom_by(0.8),
+            "brush": lambda: tb.set_tool("brush"),
+            "eraser": lambda: tb.set_tool("eraser"),
+            "box": lambda: tb.set_tool("box"),
+            "bigger": tb.bigger,
+            "smaller": tb.smaller,
+            "fill_holes": tb.fill_holes,
+            "clear_object": tb.clear_object,
+            "forward": lambda: s.propagate("forward"),
+            "backward": lambda: s.propagate("backward"),
+            "both": lambda: s.propagate("both"),
+            "fill_missing": lambda: s.propagate(fill_missing=True),
+            "cancel": s.cancel,
+            "play": tl.toggle_play,
+            "next_frame": lambda: tl.step(1),
+            "prev_frame": lambda: tl.step(-1),
+            "next_key": lambda: tl.jump_keyframe(1),
+            "prev_key": lambda: tl.jump_keyframe(-1),
+            "next_flag": lambda: tl.jump_flag(1),
+            "prev_flag": lambda: tl.jump_flag(-1),
+            "first": lambda: tl.go_to(0),
+            "last": lambda: tl.go_to(10**9),
+            "shortcuts": self.shortcuts_dialog,
+            "about": self.about,
+        }
+        for name, slot in triggers.items():
+            a[name].triggered.connect(slot)
+        tb.brush_size_changed.connect(self.brush_size.setValue)
+        self.brush_size.valueChanged.connect(tb.set_radius)
+        tb.tool_changed.connect(lambda name: a[name].setChecked(True))
+        tb.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        s.document_changed.connect(self._document_changed)
+        s.error.connect(lambda title, text, exc: errors.show_error(self, title, text, exc))
+        s.info.connect(lambda title, text: errors.show_info(self, title, text))
+        s.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        s.busy_changed.connect(self._busy_changed)
+        s.settings_changed.connect(self._settings_changed)
+        self.frame_view.error.connect(lambda title, text, exc: errors.show_error(self, title, text, exc))
+        eng = s.engine
+        eng.busy_changed.connect(self.progress.on_busy)
+        eng.status.connect(self.progress.on_status)
+        eng.started.connect(self.progress.on_started)
+        eng.progress.connect(self.progress.on_progress)
+        eng.finished.connect(self.progress.on_finished)
+        self.progress.cancel_requested.connect(s.cancel)
+        self._settings_changed(s.settings)
+
+    # -- reacting to the studio ------------------------------------------------------------------
+    @property
+    def document(self) -> Document | None:
+        return self.studio.document
+
+    def _document_changed(self, doc: Document | None) -> None:
+        for widget in (self.frame_view, self.toolbox, self.objects_panel, self.timeline):
+            widget.set_document(doc)
+        if doc is not None:
+            stack = doc.undo_stack
+            for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
+                signal.connect(self._update_actions)
+            doc.frame_changed.connect(self._update_actions)
+            if hooks.ViewControls is not None:
+                self.view_controls.changed.connect(doc.set_view_state)
+            self.setWindowTitle(f"{doc.project.folder.name} — LLB Studio")
+            self.canvas.fit()
+        else:
+            self.setWindowTitle("LLB Studio")
+        self._update_actions()
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.toolbox.set_enabled(not busy)
+        self._update_actions()
+
+    def _update_actions(self, *_: object) -> None:
+        doc, busy = self.document, self.studio.busy
+        has, idle = doc is not None, doc is not None and not busy
+        for name in ("save", "export", "close", "fit", "actual", "zoom_in", "zoom_out", "play"):
+            self.actions_[name].setEnabled(has)
+        for name in ("brush", "eraser", "box", "fill_holes", "clear_object", "forward", "backward", "both"):
+            self.actions_[name].setEnabled(idle)
+        for name in ("next_frame", "prev_frame", "next_key", "prev_key", "next_flag", "prev_flag", "first", "last"):
+            self.actions_[name].setEnabled(has)
+        self.actions_["fill_missing"].setEnabled(idle)
+        self.actions_["cancel"].setEnabled(busy)
+        self.actions_["open"].setEnabled(not busy)
+        self.actions_["demo"].setEnabled(not busy)
+        self.recent_menu.setEnabled(not busy)
+        self.actions_["export"].setEnabled(idle)
+        stack = doc.undo_stack if doc is not None else None
+        self.actions_["undo"].setEnabled(bool(idle and stack and stack.canUndo()))
+        self.actions_["redo"].setEnabled(bool(idle and stack and stack.canRedo()))
+        self.actions_["undo"].setText(f"&Undo {stack.undoText()}" if stack and stack.canUndo() else "&Undo")
+        self.actions_["redo"].setText(f"&Redo {stack.redoText()}" if stack and stack.canRedo() else "&Redo")
+        self.actions_["remove_keyframe"].setEnabled(bool(idle and doc and doc.current_frame in doc.clip.keyframes))
+
+    def _settings_changed(self, settings: hooks.AppSettings) -> None:
+        self.device_status.set_device(settings.device, settings.precision)
+        self.recent_menu.clear()
+        for path in settings.recent_files:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.studio.open_path(p))
+        self.recent_menu.setEnabled(bool(settings.recent_files))
+
+    # -- commands that need a dialog -------------------------------------------------------------
+    def _stack_call(self, what: str) -> None:
+        doc = self.document
+        if doc is not None and not self.studio.busy:
+            doc.cancel_edit()
+            getattr(doc.undo_stack, what)()
+
+    def _remove_keyframe(self) -> None:
+        doc = self.document
+        if doc is not None and not self.studio.busy and doc.current_frame in doc.clip.keyframes:
+            doc.remove_keyframe(doc.current_frame)
+
+    def open_dialog(self) -> None:
+        """Pick a video file, or (cancel that) a folder of frames or a project folder."""
+        path, _ = QFileDialog.getOpenFileName(self, "Open a video", "", VIDEO_FILTER)
+        if not path:
+            path = QFileDialog.getExistingDirectory(self, "Or open a folder of frames or a project folder")
+        if path:
+            self.studio.open_path(path)
+
+    def export_dialog(self) -> QWidget | None:
+        doc = self.document
+        if doc is None or self.studio.busy:
+            return None
+        self.studio.save()
+        dialog = hooks.ExportDialog(self, doc.project)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def settings_dialog(self) -> None:
+        if hooks.SettingsDialog is None:
+            return
+        dialog = hooks.SettingsDialog(self, self.studio.settings)
+        if dialog.exec():
+            self.studio.apply_settings(dialog.result_settings())
+
+    def shortcuts_dialog(self) -> QWidget:
+        dialog = hooks.ShortcutsDialog(self, shortcut_table())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def about(self) -> None:
+        errors.show_info(
+            self,
+            "About LLB Studio",
+            "LLB Studio: paint a mask on a frame, propagate it through the video with the LLB network, correct "
+            "any frame and export mattes, cutouts or mask sequences.",
+        )
+
+    # -- window events ---------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.studio.open_path(paths[0])
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.studio.busy:  # close once the run has stopped (within a frame)
+            self.studio.busy_changed.connect(lambda busy: busy or QTimer.singleShot(0, self.close))
+            self.studio.cancel()
+            event.ignore()
+            return
+        self.studio.qsettings.setValue("window/geometry", self.saveGeometry())
+        self.studio.shutdown()
+        event.accept()
+
+
+def _excepthook(kind: type[BaseException], value: BaseException, tb: object) -> None:
+    """Unexpected errors: logged with the traceback and shown; the app keeps running."""
+    log.error("unexpected error", exc_info=(kind, value, tb))  # type: ignore[arg-type]
+    window = next((w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)), None)
+    errors.show_error(
+        window,
+        "Unexpected error",
+        f"{kind.__name__}: {value}\n\nYour masks are saved in the project folder as you work. Please report this "
+        "with the log.",
+    )
+
+
+def launch(path: str | None = None, demo: bool = False) -> int:
+    """Run the app: open `path` (a video, a folder of frames or a project) or the demo; returns the exit code."""
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setOrganizationName("LLB")
+    app.setApplicationName("LLB Studio")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sys.excepthook = _excepthook
+    window = MainWindow()
+    window.show()
+    if demo:
+        QTimer.singleShot(0, window.studio.open_demo)
+    elif path:
+        QTimer.singleShot(0, lambda: window.studio.open_path(Path(path)))
+    return int(app.exec())
+
+
+__all__ = ["MainWindow", "launch"]

@@ -1,0 +1,166 @@
+"""`ObjectsPanel`: the document's objects; add, remove, rename, recolour, hide, lock, pick the active one."""
+
+from __future__ import annotations
+
+import qtawesome as qta
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QColorDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.document import Document
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+NAME, VISIBLE, LOCKED = 0, 1, 2  # columns
+
+
+def swatch(colour: tuple[int, int, int], size: int = 14) -> QIcon:
+    pix = QPixmap(size, size)
+    pix.fill(QColor(*colour))
+    return QIcon(pix)
+
+
+class ObjectsPanel(QWidget):
+    """The objects: double-click a name to rename; click the eye or lock column to hide or lock."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document: Document | None = None
+        self.list = QTreeWidget()
+        self.list.setColumnCount(3)
+        self.list.setHeaderHidden(True)
+        self.list.setRootIsDecorated(False)
+        self.list.setIconSize(QSize(14, 14))
+        header = self.list.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        for col in (VISIBLE, LOCKED):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(col, 24)
+        self.list.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.list.currentItemChanged.connect(self._current_changed)
+        self.list.itemChanged.connect(self._renamed)
+        self.list.itemClicked.connect(self._clicked)
+        self.add_button = self._button("fa5s.plus", "Add an object (it becomes the active one)", self._add)
+        self.remove_button = self._button("fa5s.trash", "Remove the selected object from every frame", self._remove)
+        self.colour_button = self._button("fa5s.palette", "Change the selected object's colour", self._recolour)
+        buttons = QHBoxLayout()
+        for b in (self.add_button, self.remove_button, self.colour_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.hint = QLabel("No objects yet: click + or start painting.")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: palette(mid);")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.hint)
+        layout.addLayout(buttons)
+        self._refresh()
+
+    def _button(self, icon: str, tip: str, slot: object) -> QToolButton:
+        b = QToolButton()
+        b.setIcon(qta.icon(icon))
+        b.setToolTip(tip)
+        b.setAutoRaise(True)
+        b.clicked.connect(slot)
+        return b
+
+    def set_document(self, document: Document | None) -> None:
+        if self.document is not None:
+            self.document.objects_changed.disconnect(self._refresh)
+            self.document.active_object_changed.disconnect(self._refresh)
+        self.document = document
+        if document is not None:
+            document.objects_changed.connect(self._refresh)
+            document.active_object_changed.connect(self._refresh)
+        self._refresh()
+
+    def selected_id(self) -> int | None:
+        item = self.list.currentItem()
+        return None if item is None else int(item.data(NAME, ID_ROLE))
+
+    # -- view ------------------------------------------------------------------------------------
+    def _refresh(self, *_: object) -> None:
+        doc = self.document
+        self.list.blockSignals(True)
+        self.list.clear()
+        objects = doc.objects if doc is not None else []
+        for spec in objects:
+            assert doc is not None
+            hidden, locked = spec.id in doc.hidden, spec.id in doc.locked
+            item = QTreeWidgetItem([spec.name, "", ""])
+            item.setIcon(NAME, swatch(spec.colour))
+            item.setData(NAME, ID_ROLE, spec.id)
+            item.setToolTip(NAME, f"{spec.name} (id {spec.id}); double-click to rename")
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            item.setIcon(
+                VISIBLE, qta.icon("fa5s.eye-slash" if hidden else "fa5s.eye", color="#888" if hidden else None)
+            )
+            item.setToolTip(VISIBLE, "hidden: click to show" if hidden else "shown: click to hide")
+            item.setIcon(
+                LOCKED, qta.icon("fa5s.lock" if locked else "fa5s.lock-open", color=None if locked else "#999")
+            )
+            item.setToolTip(LOCKED, "locked: click to unlock" if locked else "unlocked: click to lock")
+            if hidden:
+                item.setForeground(NAME, QColor(140, 140, 140))
+            self.list.addTopLevelItem(item)
+            if spec.id == doc.active_object:
+                self.list.setCurrentItem(item)
+        self.list.blockSignals(False)
+        has_doc, selected = doc is not None, self.selected_id()
+        self.add_button.setEnabled(has_doc)
+        for b in (self.remove_button, self.colour_button):
+            b.setEnabled(selected is not None)
+        self.hint.setVisible(has_doc and not objects)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def _current_changed(self, current: QTreeWidgetItem | None, _previous: object) -> None:
+        if self.document is not None and current is not None:
+            self.document.set_active_object(int(current.data(NAME, ID_ROLE)))
+
+    def _renamed(self, item: QTreeWidgetItem, column: int) -> None:
+        name = item.text(NAME).strip()
+        if self.document is not None and column == NAME and name:
+            self.document.update_object(int(item.data(NAME, ID_ROLE)), name=name)
+        else:
+            self._refresh()
+
+    def _clicked(self, item: QTreeWidgetItem, column: int) -> None:
+        if self.document is None:
+            return
+        obj = int(item.data(NAME, ID_ROLE))
+        if column == VISIBLE:
+            self.document.set_hidden(obj, obj not in self.document.hidden)
+        elif column == LOCKED:
+            self.document.set_locked(obj, obj not in self.document.locked)
+
+    def _add(self) -> None:
+        if self.document is not None:
+            self.document.add_object()
+
+    def _remove(self) -> None:
+        obj = self.selected_id()
+        if self.document is not None and obj is not None:
+            self.document.remove_object(obj)
+
+    def _recolour(self) -> None:
+        obj = self.selected_id()
+        if self.document is None or obj is None:
+            return
+        old = self.document.project.object(obj).colour
+        colour = QColorDialog.getColor(QColor(*old), self, "Object colour")
+        if colour.isValid():
+            self.document.update_object(obj, colour=(colour.red(), colour.green(), colour.blue()))

@@ -1,0 +1,114 @@
+"""`TimelineStrip`: a painted bar of the clip's frames: propagated ranges, keyframes, flagged frames, the
+current frame. Click or drag to ask for a frame."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+PROPAGATED = QColor(64, 160, 170)
+KEYFRAME = QColor(255, 196, 61)
+FLAG = QColor(235, 80, 70)
+TRACK = QColor(58, 61, 66)
+CURRENT = QColor(250, 250, 250)
+MARGIN = 8  # pixels left and right, so the first and last frames' markers are not clipped
+
+
+def runs(frames: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted frames -> inclusive (first, last) ranges of consecutive frames."""
+    out: list[tuple[int, int]] = []
+    for f in sorted(frames):
+        if out and out[-1][1] == f - 1:
+            out[-1] = (out[-1][0], f)
+        else:
+            out.append((f, f))
+    return out
+
+
+class TimelineStrip(QWidget):
+    """See the module docstring."""
+
+    frame_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumHeight(30)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMouseTracking(True)
+        self.num_frames = 0
+        self.current = 0
+        self._propagated: list[tuple[int, int]] = []
+        self._keyframes: list[int] = []
+        self._flags: dict[int, str] = {}
+
+    def set_data(
+        self, num_frames: int, propagated: Iterable[int], keyframes: Iterable[int], flags: dict[int, str]
+    ) -> None:
+        self.num_frames = num_frames
+        self._propagated = runs(propagated)
+        self._keyframes = sorted(keyframes)
+        self._flags = dict(flags)
+        self.update()
+
+    def set_current(self, frame: int) -> None:
+        self.current = frame
+        self.update()
+
+    # -- geometry --------------------------------------------------------------------------------
+    def _x(self, frame: float) -> float:
+        span = max(1, self.num_frames)
+        return MARGIN + (self.width() - 2 * MARGIN) * frame / span
+
+    def frame_at(self, x: float) -> int:
+        span = max(1, self.num_frames)
+        f = int((x - MARGIN) / max(1.0, self.width() - 2 * MARGIN) * span)
+        return max(0, min(self.num_frames - 1, f))
+
+    # -- events ----------------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if self.num_frames and event.button() == Qt.MouseButton.LeftButton:
+            self.frame_requested.emit(self.frame_at(event.position().x()))
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if not self.num_frames:
+            return
+        frame = self.frame_at(event.position().x())
+        tip = f"frame {frame}"
+        if frame in self._keyframes:
+            tip += " · keyframe"
+        if frame in self._flags:
+            tip += f" · flagged: {self._flags[frame]}"
+        self.setToolTip(tip)
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self.frame_requested.emit(frame)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        h = self.height()
+        track = QRectF(MARGIN, h * 0.3, self.width() - 2 * MARGIN, h * 0.4)
+        p.fillRect(track, TRACK)
+        if not self.num_frames:
+            return
+        for first, last in self._propagated:
+            p.fillRect(
+                QRectF(self._x(first), track.top(), max(1.0, self._x(last + 1) - self._x(first)), track.height()),
+                PROPAGATED,
+            )
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(FLAG)
+        for f in self._flags:
+            x = self._x(f + 0.5)
+            p.drawPolygon(QPolygonF([QPointF(x, h - 1), QPointF(x - 4, h - 8), QPointF(x + 4, h - 8)]))
+        p.setBrush(KEYFRAME)
+        p.setPen(QPen(QColor(0, 0, 0, 160), 1))
+        for f in self._keyframes:
+            x = self._x(f + 0.5)
+            y = track.center().y()
+            p.drawPolygon(QPolygonF([QPointF(x, y - 7), QPointF(x + 5, y), QPointF(x, y + 7), QPointF(x - 5, y)]))
+        x = self._x(self.current + 0.5)
+        p.setPen(QPen(CURRENT, 2))
+        p.drawLine(QPointF(x, 1), QPointF(x, h - 10))
