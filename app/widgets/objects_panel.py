@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import qtawesome as qta
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QColorDialog,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.document import Document
+from llb_core.io import ObjectSpec
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 NAME, VISIBLE, LOCKED = 0, 1, 2  # columns
@@ -94,37 +95,39 @@ class ObjectsPanel(QWidget):
 
     # -- view ------------------------------------------------------------------------------------
     def _refresh(self, *_: object) -> None:
+        """Show the document's objects; rows are updated in place (never deleted while being edited)."""
         doc = self.document
-        self.list.blockSignals(True)
-        self.list.clear()
         objects = doc.objects if doc is not None else []
-        for spec in objects:
-            assert doc is not None
-            hidden, locked = spec.id in doc.hidden, spec.id in doc.locked
-            item = QTreeWidgetItem([spec.name, "", ""])
-            item.setIcon(NAME, swatch(spec.colour))
-            item.setData(NAME, ID_ROLE, spec.id)
-            item.setToolTip(NAME, f"{spec.name} (id {spec.id}); double-click to rename")
+        self.list.blockSignals(True)
+        while self.list.topLevelItemCount() > len(objects):
+            self.list.takeTopLevelItem(self.list.topLevelItemCount() - 1)
+        while self.list.topLevelItemCount() < len(objects):
+            item = QTreeWidgetItem(["", "", ""])
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-            item.setIcon(
-                VISIBLE, qta.icon("fa5s.eye-slash" if hidden else "fa5s.eye", color="#888" if hidden else None)
-            )
-            item.setToolTip(VISIBLE, "hidden: click to show" if hidden else "shown: click to hide")
-            item.setIcon(
-                LOCKED, qta.icon("fa5s.lock" if locked else "fa5s.lock-open", color=None if locked else "#999")
-            )
-            item.setToolTip(LOCKED, "locked: click to unlock" if locked else "unlocked: click to lock")
-            if hidden:
-                item.setForeground(NAME, QColor(140, 140, 140))
             self.list.addTopLevelItem(item)
+        for row, spec in enumerate(objects):
+            assert doc is not None
+            self._show(self.list.topLevelItem(row), spec, spec.id in doc.hidden, spec.id in doc.locked)
             if spec.id == doc.active_object:
-                self.list.setCurrentItem(item)
+                self.list.setCurrentItem(self.list.topLevelItem(row))
         self.list.blockSignals(False)
         has_doc, selected = doc is not None, self.selected_id()
         self.add_button.setEnabled(has_doc)
         for b in (self.remove_button, self.colour_button):
             b.setEnabled(selected is not None)
         self.hint.setVisible(has_doc and not objects)
+
+    @staticmethod
+    def _show(item: QTreeWidgetItem, spec: ObjectSpec, hidden: bool, locked: bool) -> None:
+        item.setText(NAME, spec.name)
+        item.setIcon(NAME, swatch(spec.colour))
+        item.setData(NAME, ID_ROLE, spec.id)
+        item.setToolTip(NAME, f"{spec.name} (id {spec.id}); double-click to rename")
+        item.setForeground(NAME, QColor(140, 140, 140) if hidden else QBrush())
+        item.setIcon(VISIBLE, qta.icon("fa5s.eye-slash" if hidden else "fa5s.eye", color="#888" if hidden else None))
+        item.setToolTip(VISIBLE, "hidden: click to show" if hidden else "shown: click to hide")
+        item.setIcon(LOCKED, qta.icon("fa5s.lock" if locked else "fa5s.lock-open", color=None if locked else "#999"))
+        item.setToolTip(LOCKED, "locked: click to unlock" if locked else "unlocked: click to lock")
 
     # -- actions ---------------------------------------------------------------------------------
     def _current_changed(self, current: QTreeWidgetItem | None, _previous: object) -> None:

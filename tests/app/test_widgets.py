@@ -1,0 +1,156 @@
+"""Widgets and window commands that need no propagation: canvas, tools, objects panel, timeline, demo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtWidgets import QApplication
+
+from app.canvas import Canvas
+from app.widgets.timeline import neighbour
+from app.widgets.timeline_strip import runs
+from tests.app.helpers import stroke, widget_point
+
+pytestmark = pytest.mark.gui
+
+
+def test_canvas_fit_zoom_about_the_pointer_and_wrapped_coordinates(qtbot):
+    canvas = Canvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(800, 500)
+    canvas.show()
+    canvas.set_image(np.zeros((100, 400, 3), np.uint8), wrap_width=200)  # a side-by-side pair of 200 px frames
+    assert canvas.scale == pytest.approx(800 / 400 * 0.98)
+    anchor = QPointF(300, 250)
+    under = canvas.to_image(anchor)
+    canvas.zoom_by(2.0, anchor)
+    after = canvas.to_image(anchor)
+    assert (after.x(), after.y()) == pytest.approx((under.x(), under.y()))  # the point under the pointer stays
+    right_half = canvas.to_image(canvas.to_widget(QPointF(250, 40)))
+    assert right_half.x() == pytest.approx(50) and right_half.y() == pytest.approx(40)
+    canvas.actual_size()
+    assert canvas.scale == 1.0
+    with qtbot.waitSignal(canvas.brush_wheel) as blocker:
+        qtbot.wheel = None  # pytest-qt has no wheel helper; send the event directly
+        from PySide6.QtGui import QWheelEvent
+
+        event = QWheelEvent(
+            QPointF(100, 100), QPointF(100, 100), QPoint(0, 0), QPoint(0, 120), Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.ControlModifier, Qt.ScrollPhase.NoScrollPhase, False,
+        )  # fmt: skip
+        QApplication.sendEvent(canvas, event)
+    assert blocker.args == [1] and canvas.scale == 1.0  # Ctrl + wheel sizes the brush, it does not zoom
+
+
+def test_timeline_helpers():
+    assert runs([5, 1, 2, 3, 7, 8]) == [(1, 3), (5, 5), (7, 8)]
+    assert neighbour([0, 4, 9], 4, 1) == 9 and neighbour([0, 4, 9], 4, -1) == 0 and neighbour([0], 0, 1) is None
+
+
+def test_brush_size_keys_box_tool_and_locked_objects(qtbot, window, make_clip):
+    assert window.studio.open_path(make_clip(2))
+    doc, tb = window.document, window.toolbox
+    tb.set_radius(10)
+    window.actions_["bigger"].trigger()
+    assert tb.radius == 12 and window.brush_size.value() == 12
+    window.actions_["smaller"].trigger()
+    assert tb.radius < 12
+    window.actions_["box"].trigger()
+    assert tb.tool == "box" and window.actions_["box"].isChecked()
+    from tests.app.conftest import gt_mask
+
+    ys, xs = np.nonzero(gt_mask(0))
+    qtbot.mousePress(
+        window.canvas, Qt.MouseButton.LeftButton, pos=widget_point(window.canvas, xs.min() - 8, ys.min() - 8)
+    )
+    qtbot.mouseMove(window.canvas, widget_point(window.canvas, (xs.min() + xs.max()) / 2, ys.max()))
+    qtbot.mouseRelease(
+        window.canvas, Qt.MouseButton.LeftButton, pos=widget_point(window.canvas, xs.max() + 8, ys.max() + 8)
+    )
+    proposal = doc.clip.mask(0)
+    assert proposal is not None and doc.undo_stack.undoText() == "Box proposal"
+    inter = np.logical_and(proposal == 1, gt_mask(0)).sum()
+    assert inter / np.logical_or(proposal == 1, gt_mask(0)).sum() > 0.6  # GrabCut found the dog
+    doc.set_locked(1, True)
+    window.actions_["brush"].trigger()
+    stroke(qtbot, window.canvas, [(10, 10), (50, 10)])
+    assert np.array_equal(doc.clip.mask(0), proposal)  # a locked object is not edited
+    window.actions_["fill_holes"].trigger()
+    assert doc.undo_stack.undoText() == "Box proposal"
+
+
+def test_objects_panel_add_rename_hide_remove_with_undo(qtbot, window, make_clip):
+    assert window.studio.open_path(make_clip(2))
+    doc, panel = window.document, window.objects_panel
+    panel.add_button.click()
+    panel.add_button.click()
+    assert [o.id for o in doc.objects] == [1, 2] and doc.active_object == 2
+    item = panel.list.topLevelItem(0)
+    item.setText(0, "dog")  # what finishing an in-place edit does
+    assert doc.project.object(1).name == "dog" and panel.list.topLevelItem(0).text(0) == "dog"
+    panel.list.setCurrentItem(panel.list.topLevelItem(0))
+    assert doc.active_object == 1
+    stroke(qtbot, window.canvas, [(300, 200), (400, 200)])
+    doc.set_active_object(2)
+    stroke(qtbot, window.canvas, [(300, 300), (400, 300)])
+    painted = doc.clip.mask(0).copy()
+    rect = panel.list.visualItemRect(panel.list.topLevelItem(1))
+    qtbot.mouseClick(
+        panel.list.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=QPoint(panel.list.columnViewportPosition(1) + 5, rect.center().y()),
+    )
+    assert doc.hidden == {2}
+    panel.list.setCurrentItem(panel.list.topLevelItem(1))
+    panel.remove_button.click()
+    assert [o.id for o in doc.objects] == [1] and not (doc.clip.mask(0) == 2).any()
+    window.actions_["undo"].trigger()
+    assert [o.id for o in doc.objects] == [1, 2] and np.array_equal(doc.clip.mask(0), painted)
+    window.actions_["undo"].trigger()  # the object 2 stroke
+    window.actions_["undo"].trigger()  # the object 1 stroke
+    window.actions_["undo"].trigger()  # the rename
+    assert doc.project.object(1).name == "object 1" and doc.clip.mask(0) is None
+
+
+def test_timeline_play_step_and_keyframe_navigation(qtbot, window, make_clip):
+    assert window.studio.open_path(make_clip(6))
+    doc, tl = window.document, window.timeline
+    stroke(qtbot, window.canvas, [(300, 200), (400, 200)])
+    doc.set_frame(4)
+    stroke(qtbot, window.canvas, [(300, 200), (400, 200)])
+    window.actions_["first"].trigger()
+    window.actions_["next_key"].trigger()
+    assert doc.current_frame == 4 and tl.slider.value() == 4 and "keyframe" in tl.info.text()
+    window.actions_["prev_frame"].trigger()
+    assert doc.current_frame == 3
+    window.actions_["prev_key"].trigger()
+    assert doc.current_frame == 0
+    window.actions_["play"].trigger()
+    assert tl.playing and tl.timer.interval() == round(1000 / doc.project.fps)
+    qtbot.waitUntil(lambda: not tl.playing, timeout=5000)  # plays to the last frame and stops
+    assert doc.current_frame == 5
+    qtbot.mouseClick(tl.strip, Qt.MouseButton.LeftButton, pos=QPoint(round(tl.strip._x(2.5)), 15))
+    assert doc.current_frame == 2
+
+
+def test_shortcuts_overview_lists_the_actions(qtbot, window):
+    dialog = window.shortcuts_dialog()
+    text = " ".join(label.text() for label in dialog.findChildren(type(window.progress.label)))
+    for expected in ("Ctrl+Z", "Propagate forward", "Next flagged frame", "Brush"):
+        assert expected in text
+    dialog.close()
+
+
+def test_demo_opens_with_its_first_mask(qtbot, window):
+    from llb_core.resources import demo_clip
+
+    try:
+        demo_clip()
+    except Exception as err:  # noqa: BLE001
+        pytest.skip(str(err))
+    assert window.studio.open_demo()
+    doc = window.document
+    assert doc.clip.keyframes == {0: frozenset({1})} and doc.objects[0].name == "bunny"
+    assert (doc.clip.mask(0) == 1).sum() > 1000 and doc.undo_stack.count() == 0
+    assert window.canvas.image_size() == (1280, 720)
