@@ -228,6 +228,8 @@ class Studio(QObject):
     def _run_recorded(self, summary: RunSummary) -> None:
         if summary.error:
             self.error.emit("Propagation stopped", summary.error, None)
+        elif not summary.frames and not summary.cancelled:
+            self.message.emit("Nothing to propagate that way: the clip ends or a keyframe follows right there.")
         elif summary.cancelled:
             self.message.emit(f"Cancelled: {len(summary.frames)} frames propagated (kept).")
         else:

@@ -94,6 +94,8 @@ class Document(QObject):
         self._run_after: States = {}
         self._stats_before: dict[int, FrameStats] = {}
         self._editing: np.ndarray | None = None
+        self.follow_run = True  # during a run, a view showing its newest frame moves on with it
+        self._run_last: int | None = None
         engine.frame_done.connect(self._on_frame_done)
         engine.finished.connect(self._on_run_finished)
         engine.write_failed.connect(self._on_write_failed)
@@ -339,6 +341,7 @@ class Document(QObject):
         self.cancel_edit()
         request = self.run_request(None if fill_missing else self.current_frame, direction, fill_missing)
         self._run_before, self._run_after, self._stats_before = {}, {}, {}
+        self._run_last = self.current_frame
         self.engine.propagate(request)
 
     def _on_frame_done(self, update: FrameUpdate) -> None:
@@ -354,6 +357,9 @@ class Document(QObject):
         self.stats[f] = update.stats
         self.mask_changed.emit(f)
         self.timeline_changed.emit()
+        if self.follow_run and self._run_last == self.current_frame and abs(f - self.current_frame) == 1:
+            self.set_frame(f)
+        self._run_last = f
 
     def _on_run_finished(self, summary: RunSummary) -> None:
         if self._run_after:

@@ -7,8 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import qtawesome as qta
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QSlider,
+    QStyle,
+    QStyleOptionSlider,
+    QToolButton,
+    QWidget,
+)
 from superqt import QLabeledSlider
 
 from app.document import Document
@@ -38,10 +47,12 @@ class Timeline(QWidget):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
         self.info = QLabel()
-        self.info.setMinimumWidth(220)
+        self.info.setMinimumWidth(200)
         self.buttons: dict[str, QToolButton] = {}
-        row = QHBoxLayout()
+        transport = QWidget()
+        row = QGridLayout(transport)
         row.setContentsMargins(0, 0, 0, 0)
+        row.setHorizontalSpacing(0)
         for key, icon, tip, slot in (
             ("prev_key", "fa5s.fast-backward", "Previous keyframe", lambda: self.jump_keyframe(-1)),
             ("prev", "fa5s.step-backward", "Previous frame", lambda: self.step(-1)),
@@ -57,15 +68,39 @@ class Timeline(QWidget):
             b.setAutoRaise(True)
             b.clicked.connect(slot)
             self.buttons[key] = b
-            row.addWidget(b)
-        row.addWidget(self.slider, 1)
-        row.addWidget(self.info)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(2)
-        layout.addWidget(self.strip)
-        layout.addLayout(row)
+            row.addWidget(b, 0, len(self.buttons) - 1)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.setVerticalSpacing(0)
+        layout.addWidget(self.strip, 0, 1)
+        layout.addWidget(transport, 1, 0)
+        layout.addWidget(self.slider, 1, 1)
+        layout.addWidget(self.info, 1, 2)
+        layout.setColumnStretch(1, 1)
         self._refresh()
+
+    # -- lining the strip up with the slider -------------------------------------------------------
+    def _align_strip(self) -> None:
+        """Put each frame's marker on the strip exactly above the slider handle's centre for that frame."""
+        inner = self.slider.findChild(QSlider)
+        if inner is None or not inner.isVisible():
+            return
+        opt = QStyleOptionSlider()
+        inner.initStyleOption(opt)
+        style = inner.style()
+        groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderGroove, inner)
+        handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle, inner)
+        origin = inner.mapTo(self, QPoint(0, 0)).x() - self.strip.x()
+        first = origin + groove.left() + handle.width() / 2
+        self.strip.set_ends(first, first + groove.width() - handle.width())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._align_strip)  # after the layout has placed the children
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        QTimer.singleShot(0, self._align_strip)
 
     def set_document(self, document: Document | None) -> None:
         self.pause()
@@ -149,6 +184,7 @@ class Timeline(QWidget):
         self.slider.setValue(doc.current_frame)
         self.slider.blockSignals(False)
         self.strip.set_data(doc.num_frames, doc.clip.provenance, doc.clip.keyframes, doc.flags)
+        QTimer.singleShot(0, self._align_strip)  # the slider's label width follows the frame count
         self.strip.set_current(doc.current_frame)
         self.buttons["prev_flag"].setEnabled(bool(doc.flags))
         self.buttons["next_flag"].setEnabled(bool(doc.flags))
@@ -159,7 +195,7 @@ class Timeline(QWidget):
         if doc is None:
             return
         f = doc.current_frame
-        parts = [f"frame {f} / {doc.num_frames - 1}"]
+        parts = [f"of {doc.num_frames - 1}"]
         if f in doc.clip.keyframes:
             parts.append("keyframe")
         elif f in doc.clip.provenance:

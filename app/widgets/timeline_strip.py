@@ -14,7 +14,7 @@ KEYFRAME = QColor(255, 196, 61)
 FLAG = QColor(235, 80, 70)
 TRACK = QColor(58, 61, 66)
 CURRENT = QColor(250, 250, 250)
-MARGIN = 8  # pixels left and right, so the first and last frames' markers are not clipped
+MARGIN = 8  # default pixels left and right, so the first and last frames' markers are not clipped
 
 
 def runs(frames: Iterable[int]) -> list[tuple[int, int]]:
@@ -43,6 +43,7 @@ class TimelineStrip(QWidget):
         self._propagated: list[tuple[int, int]] = []
         self._keyframes: list[int] = []
         self._flags: dict[int, str] = {}
+        self._ends: tuple[float, float] | None = None  # x of the first and last frames' centres
 
     def set_data(
         self, num_frames: int, propagated: Iterable[int], keyframes: Iterable[int], flags: dict[int, str]
@@ -57,14 +58,25 @@ class TimelineStrip(QWidget):
         self.current = frame
         self.update()
 
+    def set_ends(self, first: float, last: float) -> None:
+        """Place the first and last frames' centres at these x positions (to line up with a slider)."""
+        self._ends = (first, last)
+        self.update()
+
     # -- geometry --------------------------------------------------------------------------------
+    def _span(self) -> tuple[float, float]:
+        """x of frame 0's centre and the distance between frame centres."""
+        first, last = self._ends or (MARGIN, self.width() - MARGIN)
+        return first, (last - first) / max(1, self.num_frames - 1)
+
     def _x(self, frame: float) -> float:
-        span = max(1, self.num_frames)
-        return MARGIN + (self.width() - 2 * MARGIN) * frame / span
+        """x of frame `frame`'s centre (fractional frames lie between centres)."""
+        first, step = self._span()
+        return first + step * frame
 
     def frame_at(self, x: float) -> int:
-        span = max(1, self.num_frames)
-        f = int((x - MARGIN) / max(1.0, self.width() - 2 * MARGIN) * span)
+        first, step = self._span()
+        f = round((x - first) / step) if step > 0 else 0
         return max(0, min(self.num_frames - 1, f))
 
     # -- events ----------------------------------------------------------------------------------
@@ -89,7 +101,8 @@ class TimelineStrip(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         h = self.height()
-        track = QRectF(MARGIN, h * 0.3, self.width() - 2 * MARGIN, h * 0.4)
+        first, step = self._span()
+        track = QRectF(first - step / 2 - 2, h * 0.3, self._x(self.num_frames - 1) - first + step + 4, h * 0.4)
         p.fillRect(track, TRACK)
         if not self.num_frames:
             return
@@ -101,14 +114,14 @@ class TimelineStrip(QWidget):
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(FLAG)
         for f in self._flags:
-            x = self._x(f + 0.5)
+            x = self._x(f)
             p.drawPolygon(QPolygonF([QPointF(x, h - 1), QPointF(x - 4, h - 8), QPointF(x + 4, h - 8)]))
         p.setBrush(KEYFRAME)
         p.setPen(QPen(QColor(0, 0, 0, 160), 1))
         for f in self._keyframes:
-            x = self._x(f + 0.5)
+            x = self._x(f)
             y = track.center().y()
             p.drawPolygon(QPolygonF([QPointF(x, y - 7), QPointF(x + 5, y), QPointF(x, y + 7), QPointF(x - 5, y)]))
-        x = self._x(self.current + 0.5)
+        x = self._x(self.current)
         p.setPen(QPen(CURRENT, 2))
         p.drawLine(QPointF(x, 1), QPointF(x, h - 10))

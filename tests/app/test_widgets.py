@@ -130,7 +130,7 @@ def test_timeline_play_step_and_keyframe_navigation(qtbot, window, make_clip):
     assert tl.playing and tl.timer.interval() == round(1000 / doc.project.fps)
     qtbot.waitUntil(lambda: not tl.playing, timeout=5000)  # plays to the last frame and stops
     assert doc.current_frame == 5
-    qtbot.mouseClick(tl.strip, Qt.MouseButton.LeftButton, pos=QPoint(round(tl.strip._x(2.5)), 15))
+    qtbot.mouseClick(tl.strip, Qt.MouseButton.LeftButton, pos=QPoint(round(tl.strip._x(2)), 15))
     assert doc.current_frame == 2
 
 

@@ -1,0 +1,111 @@
+"""`python -m app.screenshots OUTDIR`: drive the main window through its main states and save PNGs.
+
+States: empty; the demo clip open with its mask and the brush over it; a propagation running (progress, fps,
+ETA); review after the run (propagated range on the timeline). Runs offscreen without a display (it sets
+QT_QPA_PLATFORM=offscreen unless told otherwise), with preferences and projects in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+WIDTH, HEIGHT = 1280, 800
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float) -> None:
+    """Let the event loop run until `condition()` holds (a script driving the app, not app code)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    timer = QTimer()
+    deadline = time.monotonic() + timeout
+    timer.timeout.connect(lambda: (condition() or time.monotonic() > deadline) and loop.quit())
+    timer.start(50)
+    loop.exec()
+    timer.stop()
+    if not condition():
+        raise TimeoutError(f"the window did not reach the expected state within {timeout:.0f} s")
+
+
+def _hover(window: object, x: float, y: float) -> None:
+    """Move the pointer over image pixel (x, y) so the brush outline shows."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    canvas = window.canvas  # type: ignore[attr-defined]
+    pos = canvas.to_widget(QPointF(x, y))
+    event = QMouseEvent(
+        QMouseEvent.Type.MouseMove, pos, canvas.mapToGlobal(pos), Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(canvas, event)
+
+
+def take(out: Path, frames: int = 6) -> list[Path]:
+    """Save the screenshots into `out`; returns their paths."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings, QStandardPaths
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    tmp = Path(tempfile.mkdtemp(prefix="llb-shots-"))
+    QStandardPaths.setTestModeEnabled(True)
+    app.setOrganizationName("LLB-screenshots")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
+    from app.controller import Studio
+    from app.main_window import MainWindow
+
+    out.mkdir(parents=True, exist_ok=True)
+    studio = Studio(QSettings(), data_dir=tmp / "data")
+    window = MainWindow(studio)
+    window.resize(WIDTH, HEIGHT)
+    window.show()
+    saved: list[Path] = []
+
+    def shot(name: str) -> None:
+        app.processEvents()
+        path = out / f"{name}.png"
+        window.grab().save(str(path))
+        saved.append(path)
+
+    shot("01-empty")
+    if not studio.open_demo():
+        raise RuntimeError("the demo clip could not be opened (see the log)")
+    doc = studio.document
+    assert doc is not None
+    _hover(window, 760, 300)
+    shot("02-demo-mask")
+    done: list[int] = []
+    studio.engine.frame_done.connect(lambda update: done.append(update.frame))
+    studio.propagate("forward")
+    _wait_until(lambda: len(done) >= frames // 2, timeout=600)
+    doc.set_frame(done[-1])
+    shot("03-propagating")
+    _wait_until(lambda: len(done) >= frames, timeout=600)
+    studio.cancel()
+    _wait_until(lambda: not studio.busy, timeout=120)
+    doc.set_frame(done[-1])
+    shot("04-review")
+    window.close()
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m app.screenshots OUTDIR\n")
+        return 2
+    for path in take(Path(args[0])):
+        sys.stdout.write(f"{path}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
