@@ -13,6 +13,7 @@ SPECS: dict[str, tuple[str, str, tuple[str, ...], str | None, str]] = {
     "demo": ("File", "Open &demo clip", (), None, "Open the bundled demo clip with a first mask"),
     "save": ("File", "&Save", ("Ctrl+S",), "fa5s.save", "Save the project (masks are saved as you work)"),
     "export": ("File", "&Export…", ("Ctrl+E",), "fa5s.file-export", "Export masks, mattes, cutouts or videos"),
+    "relink": ("File", "&Relink source…", (), None, "Point the project at a moved or re-encoded copy of its clip"),
     "close": ("File", "&Close project", ("Ctrl+W",), None, "Save and close the project"),
     "quit": ("File", "&Quit", ("Ctrl+Q",), None, "Save and quit"),
     "undo": ("Edit", "&Undo", ("Ctrl+Z",), "fa5s.undo", "Undo the last edit or propagation run"),

@@ -14,17 +14,18 @@ from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 from app.document import Document
 from app.engine import Engine
 from app.hooks import AppSettings, add_recent, load_settings, save_settings
-from app.project_files import demo_folder, is_project, open_or_create
+from app.project_files import declare_found_objects, demo_folder, is_project, open_or_create
 from app.worker import ModelLoader, RunSummary
 from llb_core.errors import LLBError
 from llb_core.inference import SessionSettings
 from llb_core.io import FrameSourceError, ObjectSpec, read_index_mask
 from llb_core.resources import demo_clip, demo_mask
-from llb_core.workspace import MANIFEST_NAME, Project, ProjectError
+from llb_core.workspace import MANIFEST_NAME, Project, ProjectError, SourceMismatchError
 
 log = logging.getLogger(__name__)
 
 Asker = Callable[[str, str], bool]
+Locator = Callable[[str], str | None]  # message -> a path the person picked, or None
 
 
 def default_data_dir() -> Path:
@@ -61,7 +62,8 @@ class Studio(QObject):
         self.settings: AppSettings = load_settings(self.qsettings)
         self.base_settings = base_settings or SessionSettings()
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-        self.ask: Asker = lambda title, question: False  # the main window installs a dialog
+        self.ask: Asker = lambda title, question: False  # the main window installs dialogs for these two
+        self.locate: Locator = lambda message: None
         self.engine = Engine(model_loader, self)
         self.engine.busy_changed.connect(self.busy_changed)
         self.document: Document | None = None
@@ -115,7 +117,6 @@ class Studio(QObject):
                 raise FrameSourceError(f"{p}: no such file or folder. Check the path, or pick it in File ▸ Open.")
             folder, create = open_or_create(p, self.data_dir)
             project = Project.create(folder, p) if create else self._open_project(folder)
-            project.source  # noqa: B018 - opens and checks the clip now, so a problem is reported here
         except (LLBError, OSError) as err:
             self.error.emit("Cannot open", str(err), err)
             return False
@@ -131,9 +132,48 @@ class Studio(QObject):
             if not backup.exists() or not self.ask("Project damaged", question):
                 raise
             project = Project.open(folder, recover=True)
+            found = declare_found_objects(project)
+            if found:
+                project.recovered.append(f"objects {found} found in mask files were declared again")
+        try:
+            project.source  # noqa: B018 - opens and checks the clip now, so a problem is reported here
+        except SourceMismatchError as err:
+            try:
+                self._relink(project, str(err))
+            except BaseException:
+                project.close()
+                raise
         if project.recovered:
             self.info.emit("Unsaved work recovered", "\n".join(project.recovered))
         return project
+
+    def _relink(self, project: Project, reason: str) -> None:
+        """Ask the person where the clip is now and point the project at it (raises if they do not)."""
+        path = self.locate(reason)
+        if path is None:
+            raise SourceMismatchError(reason)
+        try:
+            project.relink(path)
+        except SourceMismatchError as err:
+            question = f"{err}\n\nUse {path} anyway (the same footage, re-encoded)?"
+            if "content differs" not in str(err) or not self.ask("Different clip", question):
+                raise
+            project.relink(path, force=True)
+
+    def relink(self) -> bool:
+        """File ▸ Relink source: point the open project at a moved or re-encoded copy of its clip."""
+        doc = self.document
+        if doc is None or doc.running:
+            return False
+        try:
+            self._relink(doc.project, f"Where is the clip of {doc.project.folder.name} now?")
+        except (LLBError, OSError) as err:
+            self.error.emit("Source not relinked", str(err), err)
+            return False
+        doc.engine.set_project(None)
+        doc.reattach()
+        self.message.emit(f"Source relinked to {doc.project.source_path}")
+        return True
 
     def open_demo(self) -> bool:
         """Open the demo clip's project, made on first use with the demo mask as keyframe 0 of object 1."""

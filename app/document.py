@@ -99,7 +99,14 @@ class Document(QObject):
         engine.frame_done.connect(self._on_frame_done)
         engine.finished.connect(self._on_run_finished)
         engine.write_failed.connect(self._on_write_failed)
-        engine.set_project(SourceSpec(project, str(project.source_path), project.fps, cache_frames))
+        self._cache_frames = cache_frames
+        self.reattach()
+
+    def reattach(self) -> None:
+        """(Re)tell the engine which project and clip it serves (after a relink, too)."""
+        project = self.project
+        self.engine.set_project(SourceSpec(project, str(project.source_path), project.fps, self._cache_frames))
+        self.frame_changed.emit(self.current_frame)
 
     # -- reading ---------------------------------------------------------------------------------
     @property

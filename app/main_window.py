@@ -45,6 +45,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.studio = studio or Studio(parent=self)
         self.studio.ask = lambda title, question: errors.ask(self, title, question)
+        self.studio.locate = self._locate
         self.setWindowTitle("LLB Studio")
         self.resize(1280, 820)
         self.setAcceptDrops(True)
@@ -151,6 +152,7 @@ class MainWindow(QMainWindow):
             "demo": s.open_demo,
             "save": s.save,
             "export": self.export_dialog,
+            "relink": s.relink,
             "close": s.close_document,
             "quit": self.close,
             "undo": lambda: self._stack_call("undo"),
@@ -235,6 +237,7 @@ class MainWindow(QMainWindow):
     def _update_actions(self, *_: object) -> None:
         doc, busy = self.document, self.studio.busy
         has, idle = doc is not None, doc is not None and not busy
+        self.actions_["relink"].setEnabled(idle)
         for name in ("save", "export", "close", "fit", "actual", "zoom_in", "zoom_out", "play"):
             self.actions_[name].setEnabled(has)
         for name in ("brush", "eraser", "box", "fill_holes", "clear_object", "forward", "backward", "both"):
@@ -281,6 +284,13 @@ class MainWindow(QMainWindow):
             path = QFileDialog.getExistingDirectory(self, "Or open a folder of frames or a project folder")
         if path:
             self.studio.open_path(path)
+
+    def _locate(self, reason: str) -> str | None:
+        """Ask where a project's clip is now (a video file, else a folder of frames)."""
+        if not errors.ask(self, "Clip not found", f"{reason}\n\nLocate the clip now?"):
+            return None
+        path, _ = QFileDialog.getOpenFileName(self, "Where is the clip?", "", VIDEO_FILTER)
+        return path or QFileDialog.getExistingDirectory(self, "Or the folder of frames") or None
 
     def export_dialog(self) -> QWidget | None:
         doc = self.document

@@ -15,7 +15,9 @@ import hashlib
 import os
 from pathlib import Path
 
-from llb_core.workspace import MANIFEST_NAME, ProjectError, parse_manifest
+import numpy as np
+
+from llb_core.workspace import MANIFEST_NAME, Project, ProjectError, parse_manifest
 
 SUFFIX = ".llbproj"
 
@@ -65,6 +67,21 @@ def open_or_create(path: str | Path, data_dir: str | Path) -> tuple[Path, bool]:
         if is_project(folder) and _source_of(folder) == p.resolve():
             return folder, False
     raise FileExistsError(f"{p}: 98 project folders beside it belong to other clips; open one of them directly")
+
+
+def declare_found_objects(project: Project) -> list[int]:
+    """Declare every object id found in the project's mask files but not in its manifest (after restoring an
+    older manifest from its backup, so strokes made since are not orphaned); returns the ids declared."""
+    declared = {o.id for o in project.objects}
+    found: set[int] = set()
+    for frame in project.mask_frames():
+        mask = project.read_mask(frame)
+        if mask is not None:
+            found.update(int(v) for v in np.unique(mask) if v)
+    new = sorted(found - declared)
+    for obj_id in new:
+        project.add_object(f"object {obj_id} (recovered)", obj_id=obj_id)
+    return new
 
 
 def demo_folder(data_dir: str | Path) -> Path:
