@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import qtawesome as qta
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QSpinBox, QToolButton, QWidget
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QToolButton, QWidget
 from superqt import QLabeledSlider
 
 from app.render import ViewMode, ViewState
@@ -54,7 +54,7 @@ class ViewControls(QWidget):
         self.opacity_slider.setRange(0, 100)
         self.opacity_slider.setMinimumWidth(120)
         self.opacity_slider.setToolTip("Opacity of the object colours, in percent")
-        self._opacity_label = _label("Opacity", self.opacity_slider)
+        self._opacity_label = _label("Opacity %", self.opacity_slider)
         layout.addWidget(self._opacity_label)
         layout.addWidget(self.opacity_slider, 1)
 
@@ -130,6 +130,7 @@ def _spin(lo: int, hi: int, tip: str, parent: QWidget) -> QSpinBox:
     spin.setSuffix(" px")
     spin.setToolTip(tip)
     spin.setKeyboardTracking(False)  # typing "12" emits once, not for "1" then "12"
+    spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
     return spin
 
 
