@@ -47,6 +47,8 @@ class ExportDialog(QDialog):
     """Export a project. Drive it by hand, or in code with `set_format`, `set_destination` and `start`.
 
     Signals:
+        export_started(ExportJob): a job was created and is about to run; connect to its `progressed` to follow
+            it from elsewhere (e.g. a status bar).
         exported(Path): an export finished; the argument is where it went.
         failed(str): an export could not start or stopped on an error; the argument is the message shown.
         cancelled(): an export was cancelled; nothing was written.
@@ -54,6 +56,7 @@ class ExportDialog(QDialog):
     (Not `finished`: QDialog already has that signal for closing.)
     """
 
+    export_started = Signal(object)
     exported = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
@@ -217,6 +220,9 @@ class ExportDialog(QDialog):
         if self.running:
             return
         out = self.destination()
+        if out is not None and fit_destination(out, self.fmt) != out:  # add the extension the format writes
+            out = fit_destination(out, self.fmt)
+            self.destination_edit.setText(str(out))
         problem = None
         if out is None:
             problem = "Choose a destination first."
@@ -234,6 +240,7 @@ class ExportDialog(QDialog):
         self.progress.setValue(0)
         self._set_status(f"Exporting to {out}…")
         self._set_running(True)
+        self.export_started.emit(self.job)
         self.job.start()
 
     def cancel(self) -> None:
