@@ -9,7 +9,7 @@ only place where propagation is ever unsure) are averaged as |2p - 1|, where p i
 frame's confidence is the lowest over its objects, so one doubtful object flags the frame. An object with
 no pixels and a probability below 0.5 everywhere is confidently absent and does not lower the confidence.
 
-Calibration (benchmarks/calibrate_flags.py, shipped weights, default engine settings, frames 1-40 of DAVIS
+Calibration (benchmarks/bench_review.py, output in bench_review_output.txt; shipped weights, default engine settings, frames 1-40 of DAVIS
 dog, bmx-trees and motocross-jump propagated from frame 0): confidence correlates with the IoU against the
 ground truth at r = 0.83 over 119 frames; good frames score 0.6-0.75. The default threshold 0.55 flagged
 8 frames, all with IoU < 0.5 (8 of the 20 such frames), and no good frame; 0.6 catches 16 of 20 but also

@@ -5,11 +5,13 @@ Names: `rgb` (H, W, 3) uint8 source frame; `index` (H, W) uint8 index mask (0 = 
 
 The CUTOUT and MATTE modes build their matte with `llb_core.io.export.apply_matte`, object by object, then take
 the maximum over the visible objects and quantise it like the exporters do, so what the viewer shows is what
-`cutout`, `matte` or `prores` exports write for the same objects, grow and feather.
+`cutout`, `matte` or `prores` exports write for the same objects, grow and feather (exporters prefer stored soft
+masks where a project has them; the viewer always draws the index mask).
 
-Speed (854x480, one object, one core, measured with benchmarks in tests/app/review/test_render.py's timing
-test on the 2-core development machine while a training job ran): OVERLAY with outline about 4 ms, MASK about
-1 ms, MATTE/CUTOUT with grow 5 and feather 5 about 9 ms, SIDE_BY_SIDE about 5 ms.
+Speed (benchmarks/bench_review.py: 854x480, two objects, OpenCV on one thread, 2-core machine busy with a
+training job; best of 30): OVERLAY, MASK, MATTE and SIDE_BY_SIDE 2-9 ms; CUTOUT 6 ms, or 14 ms with grow 5 and
+feather 5 (each visible object's matte is grown and blurred on its own, as the exporters do). The budget is
+30 ms, checked by tests/app/review/test_review_render.py.
 """
 
 from __future__ import annotations
