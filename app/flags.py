@@ -3,17 +3,17 @@
 Per frame, `frame_stats` keeps each object's area and one confidence number; `find_flags` compares each frame
 with the previous frame that has stats and returns a short reason per flagged frame, for the timeline.
 
-Confidence: for each object, the pixels within `BAND` pixels of its predicted boundary (inside or outside; the
-only place where propagation is ever unsure) are averaged as |2p - 1|, where p is the object's probability:
-1 means every boundary pixel was decided with p near 0 or 1, 0 means coin flips along the whole edge. The
-frame's confidence is the lowest over its objects, so one doubtful object flags the frame. An object with
-no pixels and a probability below 0.5 everywhere is confidently absent and does not lower the confidence.
+Confidence: for each object, the pixels within `BAND` pixels of its predicted boundary (inside or outside, where
+propagation errors show first) are averaged as |2p - 1|, where p is the object's probability: 1 means every
+boundary pixel was decided with p near 0 or 1, 0 means coin flips along the whole edge. The frame's confidence is
+the lowest over its objects, so one doubtful object flags the frame. An object with no pixels and a probability
+below 0.5 everywhere is confidently absent and does not lower the confidence.
 
-Calibration (benchmarks/bench_review.py, output in bench_review_output.txt; shipped weights, default engine settings, frames 1-40 of DAVIS
-dog, bmx-trees and motocross-jump propagated from frame 0): confidence correlates with the IoU against the
-ground truth at r = 0.83 over 119 frames; good frames score 0.6-0.75. The default threshold 0.55 flagged
-8 frames, all with IoU < 0.5 (8 of the 20 such frames), and no good frame; 0.6 catches 16 of 20 but also
-flags 6 good frames.
+Calibration (benchmarks/bench_review.py, its output in benchmarks/bench_review_output.txt): with the shipped
+weights and default engine settings, frames 1-40 of DAVIS dog, bmx-trees and motocross-jump propagated from
+frame 0, confidence correlates with the IoU against the ground truth at r = 0.83 over 119 frames; good frames
+score 0.6-0.75. The default threshold 0.55 flagged 8 frames, all with IoU < 0.5 (8 of the 20 such frames), and
+no good frame; 0.6 catches 16 of the 20 but also flags 6 good frames.
 """
 
 from __future__ import annotations
