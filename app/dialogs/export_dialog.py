@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from app.dialogs._export_job import ExportJob, fit_destination, format_info
 from llb_core.io import list_images
 from llb_core.io.export import FORMATS, ExportOptions
+from llb_core.io.export._common import MARKER as EXPORT_MARKER
 from llb_core.workspace import Project
 
 
@@ -205,8 +206,8 @@ class ExportDialog(QDialog):
             if not chosen:
                 return
             path = Path(chosen)
-            if any(path.iterdir()) and not (path / ".llb-export.json").exists():
-                path = path / self._default_destination().name  # never fill a folder of the person's files
+            if not _free_for_export(path):  # the exporter would refuse it: export into a new folder inside
+                path = path / self._default_destination().name
         else:
             patterns = " ".join(f"*{s}" for s in info.suffixes)
             chosen, _ = QFileDialog.getSaveFileName(self, "Export to file", str(current), f"{info.title} ({patterns})")
@@ -238,7 +239,7 @@ class ExportDialog(QDialog):
         self.job.cancelled.connect(self._on_cancelled)
         self.progress.setRange(0, max(self.project.num_frames, 1))
         self.progress.setValue(0)
-        self._set_status(f"Exporting to {out}…")
+        self._set_status(f"Exporting to {html.escape(str(out))}…")
         self._set_running(True)
         self.export_started.emit(self.job)
         self.job.start()
@@ -353,6 +354,14 @@ class ExportDialog(QDialog):
             if images:
                 return images[0].suffix.lower()
         return ".jpg"
+
+
+def _free_for_export(folder: Path) -> bool:
+    """True if an export may write `folder`: empty, or an earlier LLB export (which it replaces)."""
+    try:
+        return not any(folder.iterdir()) or (folder / EXPORT_MARKER).exists()
+    except OSError:  # unreadable: not free; the export, if tried, reports why
+        return False
 
 
 def _spin(lo: int, hi: int, suffix: str, tip: str, parent: QWidget) -> QSpinBox:

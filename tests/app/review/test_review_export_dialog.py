@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 
 from app.dialogs._export_job import FORMAT_INFO, fit_destination
 from app.dialogs.export_dialog import ExportDialog
@@ -191,3 +192,25 @@ def test_nothing_to_export_is_refused_before_starting(qtbot, dialog):
     with qtbot.waitSignal(dialog.failed, timeout=1000) as sig:
         dialog.start()
     assert "destination" in sig.args[0]
+
+
+def test_browse_never_targets_a_folder_of_other_files(dialog, tmp_path, monkeypatch):
+    """The chooser itself is replaced: what is tested is what the dialog does with its answer."""
+    empty, busy = tmp_path / "empty", tmp_path / "busy"
+    empty.mkdir()
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    answers = iter([str(empty), str(busy), ""])
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: next(answers))
+    dialog.set_format("binary")
+    dialog.browse()
+    assert dialog.destination() == empty
+    dialog.browse()
+    assert dialog.destination() == busy / f"{dialog.project.folder.name}-binary"
+    dialog.browse()  # chooser cancelled: destination unchanged
+    assert dialog.destination() == busy / f"{dialog.project.folder.name}-binary"
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "preview"), ""))
+    dialog.set_format("overlay")
+    dialog.browse()
+    assert dialog.destination() == tmp_path / "preview.mp4"

@@ -55,6 +55,14 @@ def test_round_trip(qsettings):
     assert load_settings(reread) == s
 
 
+@pytest.mark.parametrize(
+    "recent", [(), ("/videos/a clip.mp4",), ("/a, b/c.mp4", 'C:\\Users\\zoë\\clip "1".mov', "/p/[x].mkv")]
+)
+def test_recent_files_round_trip(qsettings, recent):
+    save_settings(qsettings, AppSettings(recent_files=recent))
+    assert load_settings(QSettings(qsettings.fileName(), QSettings.Format.IniFormat)).recent_files == recent
+
+
 def test_missing_file_gives_defaults(qsettings):
     assert load_settings(qsettings) == AppSettings()
 
