@@ -79,11 +79,14 @@ def describe_failure(err: BaseException, out: Path) -> str:
     if isinstance(err, LLBError):  # ExportError, WriteError, a missing source...: they name file and remedy
         return str(err)
     if isinstance(err, OSError):
-        reason = err.strerror or str(err)
-        where = f" ({err.filename})" if err.filename and str(err.filename) != str(out) else ""
+        blocker = Path(err.filename) if err.filename else None
+        if isinstance(err, FileExistsError | NotADirectoryError) and blocker is not None and blocker.is_file():
+            reason = f"{blocker} is a file, where a folder is needed"
+        else:
+            reason = (err.strerror or str(err)) + (f" ({err.filename})" if err.filename else "")
         return (
-            f"{out}: could not write the export: {reason}{where}. Free disk space, check that you may write "
-            "there, or choose another destination; partial output was removed."
+            f"{out}: could not write the export: {reason}. Free disk space, check that you may write there, or "
+            "choose another destination; the destination was left unchanged."
         )
     return f"{out}: the export stopped on an unexpected {type(err).__name__}: {err}. Please report this bug."
 

@@ -144,6 +144,7 @@ class ExportDialog(QDialog):
         layout.addSpacing(6)
         layout.addWidget(self.progress)
         layout.addWidget(self.status_label)
+        layout.addStretch(1)  # extra height goes here, not into the form's rows
         layout.addWidget(self.buttons)
         self.setMinimumWidth(560)
 
@@ -314,7 +315,8 @@ class ExportDialog(QDialog):
     def _show_failure(self, message: str, dialog: bool) -> None:
         self._set_status(f"<span style='color:#c62828'>{html.escape(message)}</span>")
         if dialog:
-            box = QMessageBox(QMessageBox.Icon.Critical, "Export failed", message, QMessageBox.StandardButton.Ok, self)
+            box = QMessageBox(QMessageBox.Icon.Critical, "Export failed", "The export failed.", parent=self)
+            box.setInformativeText(message)
             box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
@@ -323,6 +325,9 @@ class ExportDialog(QDialog):
 
     def _set_status(self, rich_text: str) -> None:
         self.status_label.setText(rich_text)
+        wanted = self.sizeHint().height()
+        if wanted > self.height():  # a longer message: grow rather than squeeze the form
+            self.resize(self.width(), wanted)
 
     def _set_running(self, running: bool) -> None:
         inputs = (

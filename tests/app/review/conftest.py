@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ def davis_frame(shared_data: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.fixture
-def small_project(shared_data: Path, tmp_path: Path) -> Project:
+def small_project(shared_data: Path, tmp_path: Path) -> Iterator[Project]:
     """A project over a copy of the first 5 frames of DAVIS dog, with the annotations split in two objects."""
     clip = tmp_path / "clip"
     clip.mkdir()

@@ -164,8 +164,9 @@ def test_unwritable_destination_reports_path_and_remedy(qtbot, dialog, tmp_path)
         dialog.start()
     message = sig.args[0]
     assert str(out) in message and "choose another destination" in message
+    assert f"{blocker} is a file, where a folder is needed" in message
     assert dialog.message_box is not None and dialog.message_box.isVisible()
-    assert dialog.message_box.text() == message
+    assert dialog.message_box.informativeText() == message
     dialog.message_box.close()
     assert dialog.export_button.isEnabled()
 
