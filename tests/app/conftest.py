@@ -1,4 +1,4 @@
-"""GUI test fixtures: offscreen Qt, preferences isolated per test, small real clips, one shared model."""
+"""GUI test fixtures: offscreen Qt (no display), preferences isolated per test, small real clips, one shared model."""
 
 from __future__ import annotations
 
@@ -24,6 +24,15 @@ SEQUENCE = "dog"
 FAST = SessionSettings(resolution=128, init_iterations=5, update_iterations=1)
 
 
+@pytest.fixture
+def qsettings(tmp_path: Path) -> QSettings:
+    """A QSettings on a fresh ini file; default-constructed QSettings also land in `tmp_path`."""
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "qsettings"))
+    return QSettings(str(tmp_path / "llb-studio.ini"), QSettings.Format.IniFormat)
+
+
 @pytest.fixture(autouse=True)
 def isolated_settings(qapp, tmp_path: Path) -> Iterator[None]:
     """Each test gets its own QSettings store and data folders, never the user's."""
@@ -31,7 +40,8 @@ def isolated_settings(qapp, tmp_path: Path) -> Iterator[None]:
     qapp.setOrganizationName(f"llb-test-{uuid.uuid4().hex[:8]}")
     qapp.setApplicationName("LLB Studio tests")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "qsettings"))
     yield
 
 

@@ -1,0 +1,1 @@
+"""Dialogs: preferences, keyboard shortcuts, export."""

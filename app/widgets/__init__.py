@@ -1,0 +1,1 @@
+"""Small widgets, one control per module; the main window assembles them."""
