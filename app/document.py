@@ -28,7 +28,7 @@ from app.clip_state import (
     encode_provenance,
 )
 from app.engine import Engine
-from app.hooks import FrameStats, ViewMode, ViewState, find_flags
+from app.hooks import FrameStats, ViewMode, ViewState, find_flags, frame_stats
 from app.undo import FrameStatesCommand, ObjectCommand
 from app.worker import FrameUpdate, RunRequest, RunSummary, SourceSpec
 from llb_core.inference import SessionSettings
@@ -177,6 +177,7 @@ class Document(QObject):
                 opacity=float(raw.get("opacity", 0.5)),
                 grow=int(raw.get("grow", 0)),
                 feather=int(raw.get("feather", 0)),
+                outline=bool(raw.get("outline", True)),
             )
         except (TypeError, ValueError) as err:
             log.warning("%s: ignoring the saved view state (%s)", self.project.folder, err)
@@ -192,6 +193,7 @@ class Document(QObject):
             "opacity": s.opacity,
             "grow": s.grow,
             "feather": s.feather,
+            "outline": s.outline,
         }
 
     # -- editing the current frame ---------------------------------------------------------------
@@ -250,6 +252,9 @@ class Document(QObject):
             elif frame in was and frame not in now:
                 self.project.remove_keyframe(frame)
             self.stats.pop(frame, None)
+            st = states[frame]
+            if st.is_keyframe and st.mask is not None and frame not in (stats or {}):
+                self.stats[frame] = frame_stats(st.array())  # a person's mask: full confidence, its areas
         self.stats.update(stats or {})
         self._persist_clip()
         self.engine.write({f: st.array() for f, st in states.items()})
@@ -362,6 +367,7 @@ class Document(QObject):
         self.clip.set_states({f: after})
         self._run_after[f] = after
         self.stats[f] = update.stats
+        self._refresh_flags()
         self.mask_changed.emit(f)
         self.timeline_changed.emit()
         if self.follow_run and self._run_last == self.current_frame and abs(f - self.current_frame) == 1:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
@@ -36,6 +38,7 @@ class Engine(QObject):
     _post_write = Signal(object)
     _post_run = Signal(object)
     _post_stop = Signal()
+    _post_ping = Signal(int)
 
     def __init__(self, model_loader: ModelLoader | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +53,10 @@ class Engine(QObject):
         self._post_write.connect(self._worker.write)
         self._post_run.connect(self._worker.propagate)
         self._post_stop.connect(self._worker.stop)
+        self._post_ping.connect(self._worker.ping)
+        self._worker.pong.connect(self._on_pong)
+        self._waiting: dict[int, Callable[[], None]] = {}
+        self._tokens = itertools.count()
         self._worker.started.connect(self.started)
         self._worker.status.connect(self.status)
         self._worker.frame_done.connect(self.frame_done)
@@ -78,6 +85,17 @@ class Engine(QObject):
         self._busy = True
         self.busy_changed.emit(True)
         self._post_run.emit(request)
+
+    def after_writes(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (on the GUI thread) once every write queued so far is on disk."""
+        token = next(self._tokens)
+        self._waiting[token] = callback
+        self._post_ping.emit(token)
+
+    def _on_pong(self, token: int) -> None:
+        callback = self._waiting.pop(token, None)
+        if callback is not None:
+            callback()
 
     def cancel(self) -> None:
         """Stop the running propagation after the frame in progress (finished frames stay)."""

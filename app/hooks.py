@@ -1,34 +1,23 @@
-"""The one place the core app imports the review modules from (rendering, flags, settings).
-
-Until the app-review branch is merged these come from `app._standins`; afterwards from the real modules.
-"""
+"""The one place the core app imports the review modules from (rendering, flags, preferences, dialogs,
+view controls), so each has a single call site to follow when it changes."""
 
 from __future__ import annotations
 
-from app._standin_dialogs import ExportDialog, ShortcutsDialog
-from app._standins import (
-    AppSettings,
-    FrameStats,
-    ViewMode,
-    ViewState,
-    add_recent,
-    compose,
-    find_flags,
-    frame_stats,
-    load_settings,
-    save_settings,
-)
-
-SettingsDialog = None  # app.dialogs.settings_dialog.SettingsDialog once merged (Edit ▸ Settings is hidden till then)
-ViewControls = None  # app.widgets.view_controls.ViewControls once merged
+from app.dialogs.export_dialog import ExportDialog
+from app.dialogs.settings_dialog import SettingsDialog
+from app.dialogs.shortcuts_dialog import ShortcutsDialog
+from app.flags import FrameStats, find_flags, frame_stats
+from app.render import ViewMode, ViewState, compose
+from app.settings import AppSettings, add_recent, load_settings, save_settings
+from app.widgets.view_controls import ViewControls
 
 __all__ = [
     "AppSettings",
     "ExportDialog",
+    "FrameStats",
     "SettingsDialog",
     "ShortcutsDialog",
     "ViewControls",
-    "FrameStats",
     "ViewMode",
     "ViewState",
     "add_recent",

@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self.progress = ProgressPanel()
         self.device_status = DeviceStatus()
         self.brush_size = QSpinBox()
+        self.view_controls = hooks.ViewControls()
         self._build_layout()
         self._build_menus()
         self._build_toolbars()
@@ -82,13 +83,6 @@ class MainWindow(QMainWindow):
         dock.setWidget(self.objects_panel)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        if hooks.ViewControls is not None:
-            self.view_controls = hooks.ViewControls()
-            view_dock = QDockWidget("View", self)
-            view_dock.setObjectName("view_dock")
-            view_dock.setWidget(self.view_controls)
-            view_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
-            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, view_dock)
         self.resizeDocks([dock], [240], Qt.Orientation.Horizontal)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.device_status)
@@ -104,7 +98,6 @@ class MainWindow(QMainWindow):
                 self.recent_menu = menus[menu].addMenu("Open &recent")
             if name in ("export", "redo", "remove_keyframe", "zoom_out", "smaller", "clear_object", "fill_missing"):
                 menus[menu].addSeparator()
-        self.actions_["settings"].setVisible(hooks.SettingsDialog is not None)
 
     def _build_toolbars(self) -> None:
         a = self.actions_
@@ -144,6 +137,11 @@ class MainWindow(QMainWindow):
             else:
                 tools.addAction(a[name])
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tools)
+        self.addToolBarBreak()
+        view = QToolBar("View", self)
+        view.setObjectName("view_toolbar")
+        view.addWidget(self.view_controls)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, view)
 
     def _connect(self) -> None:
         a, s, tb, tl = self.actions_, self.studio, self.toolbox, self.timeline
@@ -222,8 +220,8 @@ class MainWindow(QMainWindow):
             for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
                 signal.connect(self._update_actions)
             doc.frame_changed.connect(self._update_actions)
-            if hooks.ViewControls is not None:
-                self.view_controls.changed.connect(doc.set_view_state)
+            self.view_controls.set_state(doc.view_state)
+            self.view_controls.changed.connect(doc.set_view_state)
             self.setWindowTitle(f"{doc.project.folder.name} — LLB Studio")
             self.canvas.fit()
         else:
@@ -292,22 +290,27 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Where is the clip?", "", VIDEO_FILTER)
         return path or QFileDialog.getExistingDirectory(self, "Or the folder of frames") or None
 
-    def export_dialog(self) -> QWidget | None:
+    def export_dialog(self) -> None:
+        """Save, then open the export dialog once the engine has written every pending mask."""
         doc = self.document
         if doc is None or self.studio.busy:
-            return None
+            return
         self.studio.save()
-        dialog = hooks.ExportDialog(self, doc.project)
+        self.studio.engine.after_writes(lambda: self._open_export(doc))
+
+    def _open_export(self, doc: Document) -> None:
+        if doc is not self.document:
+            return
+        self.export = hooks.ExportDialog(self, doc.project)
+        self.export.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.export.open()
+
+    def settings_dialog(self) -> QWidget:
+        dialog = hooks.SettingsDialog(self, self.studio.settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.studio.apply_settings(dialog.result_settings()))
         dialog.open()
         return dialog
-
-    def settings_dialog(self) -> None:
-        if hooks.SettingsDialog is None:
-            return
-        dialog = hooks.SettingsDialog(self, self.studio.settings)
-        if dialog.exec():
-            self.studio.apply_settings(dialog.result_settings())
 
     def shortcuts_dialog(self) -> QWidget:
         dialog = hooks.ShortcutsDialog(self, shortcut_table())

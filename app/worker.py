@@ -116,6 +116,7 @@ class EngineWorker(QObject):
     progress = Signal(int, int, float)  # frames done, frames planned, frames per second
     finished = Signal(object)  # RunSummary
     write_failed = Signal(object, str)  # frames not written, message
+    pong = Signal(int)  # answers `ping` after every command queued before it
 
     def __init__(self, model_loader: ModelLoader, cancel: threading.Event) -> None:
         super().__init__()
@@ -179,6 +180,10 @@ class EngineWorker(QObject):
         except Exception as err:  # noqa: BLE001 - every failure is reported to the GUI, and logged
             log.exception("propagation failed")
             self.finished.emit(RunSummary(done, time.perf_counter() - t0, error=describe_failure(err)))
+
+    @Slot(int)
+    def ping(self, token: int) -> None:
+        self.pong.emit(token)
 
     @Slot()
     def stop(self) -> None:

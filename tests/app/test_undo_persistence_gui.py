@@ -112,13 +112,15 @@ def test_save_close_reopen_restores_everything_and_export_writes_the_format(qtbo
     assert (again.current_frame, again.hidden, again.locked, again.active_object) == (2, {2}, {1}, 2)
     assert window.timeline.slider.value() == 2
 
-    dialog = window.export_dialog()
-    dialog.format.setCurrentText("davis")
+    window.actions_["export"].trigger()  # opens once the engine has written every pending mask
+    qtbot.waitUntil(lambda: getattr(window, "export", None) is not None and window.export.isVisible())
+    dialog = window.export
+    dialog.set_format("davis")
     out = tmp_path / "export-davis"
-    dialog.out.setText(str(out))
-    dialog.start()
-    qtbot.waitUntil(lambda: dialog.result_path is not None or dialog.error is not None, timeout=60_000)
-    assert dialog.error is None
+    dialog.set_destination(out)
+    with qtbot.waitSignal(dialog.exported, timeout=60_000) as blocker:
+        dialog.start()
+    assert blocker.args[0] == out
     for f in range(5):
         written = read_index_mask(out / f"{f:05d}.png")
         want = expected["masks"][f]

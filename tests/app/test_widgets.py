@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog
 
 from app.canvas import Canvas
+from app.render import ViewMode
 from app.widgets.timeline import neighbour
 from app.widgets.timeline_strip import runs
 from tests.app.helpers import stroke, widget_point
@@ -135,11 +136,31 @@ def test_timeline_play_step_and_keyframe_navigation(qtbot, window, make_clip):
 
 
 def test_shortcuts_overview_lists_the_actions(qtbot, window):
-    dialog = window.shortcuts_dialog()
-    text = " ".join(label.text() for label in dialog.findChildren(type(window.progress.label)))
-    for expected in ("Ctrl+Z", "Propagate forward", "Next flagged frame", "Brush"):
-        assert expected in text
+    window.actions_["shortcuts"].trigger()
+    dialog = next(w for w in window.findChildren(QDialog) if w.windowTitle() == "Keyboard shortcuts")
+    rows = dict((what, keys) for keys, what in dialog.visible_rows())
+    assert "Propagate forward" in rows and "Next flagged frame" in rows and "Brush" in rows
+    assert any("Z" in keys for what, keys in rows.items() if what == "Undo")
     dialog.close()
+
+
+def test_view_mode_and_settings_reach_the_document_and_engine(qtbot, window, make_clip):
+    assert window.studio.open_path(make_clip(2))
+    doc = window.document
+    window.view_controls.mode_buttons[ViewMode.SIDE_BY_SIDE].click()
+    assert doc.view_state.mode == ViewMode.SIDE_BY_SIDE
+    assert window.canvas.image_size() == (2 * 854, 480)  # source | overlay
+    stroke(qtbot, window.canvas, [(854 + 300, 200), (854 + 400, 200)])  # painting on the right half
+    assert (doc.clip.mask(0)[195:205, 300:400] == 1).all()
+    dialog = window.settings_dialog()
+    new = window.studio.settings.replace(resolution=192, memory_interval=3, autosave_minutes=7)
+    dialog.show_settings(new)
+    dialog.accept()
+    assert window.studio.settings.resolution == 192 and doc.settings.memory_interval == 3
+    assert window.studio.autosave.interval() == 7 * 60_000
+    from app.settings import load_settings
+
+    assert load_settings(window.studio.qsettings).resolution == 192  # stored in QSettings
 
 
 def test_demo_opens_with_its_first_mask(qtbot, window):
