@@ -223,8 +223,13 @@ class Document(QObject):
             self._editing = None
             self.mask_changed.emit(self.current_frame)
 
+    def _idle(self) -> None:
+        if self.running:
+            raise RuntimeError("masks cannot be edited while propagation runs; cancel it or wait for it")
+
     def commit_mask(self, frame: int, mask: np.ndarray, text: str) -> bool:
         """Set `frame`'s mask as a person's annotation of every object (one undo step)."""
+        self._idle()
         old = self.clip.mask(frame)
         if old is not None and np.array_equal(old, mask) and frame in self.clip.keyframes:
             return False
@@ -235,6 +240,7 @@ class Document(QObject):
 
     def remove_keyframe(self, frame: int) -> None:
         """Turn a keyframe back into an ordinary frame (one undo step)."""
+        self._idle()
         after = self.clip.unkeyframe(frame, self.settings.keyframes_in_memory)
         self.undo_stack.push(FrameStatesCommand(self, f"Remove keyframe {frame}", self.clip.states(after), after))
 
@@ -305,6 +311,7 @@ class Document(QObject):
 
     def remove_object(self, obj_id: int) -> None:
         """Remove an object and its pixels from every frame (one undo step)."""
+        self._idle()
         old = self.project.object(obj_id)
         after = self.clip.without_object(obj_id)
         before = self.clip.states(after)

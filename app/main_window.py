@@ -230,6 +230,7 @@ class MainWindow(QMainWindow):
 
     def _busy_changed(self, busy: bool) -> None:
         self.toolbox.set_enabled(not busy)
+        self.objects_panel.set_editable(not busy)
         self._update_actions()
 
     def _update_actions(self, *_: object) -> None:

@@ -1,8 +1,9 @@
 """`python -m app.screenshots OUTDIR`: drive the main window through its main states and save PNGs.
 
 States: empty; the demo clip open with its mask and the brush over it; a propagation running (progress, fps,
-ETA); review after the run (propagated range on the timeline). Runs offscreen without a display (it sets
-QT_QPA_PLATFORM=offscreen unless told otherwise), with preferences and projects in a temporary folder.
+ETA); review after the run: a flagged frame in cutout mode with a feathered matte, and side by side with the
+source. Runs offscreen without a display (it sets QT_QPA_PLATFORM=offscreen unless told otherwise), with
+preferences and projects in a temporary folder. PNGs above `MAX_BYTES` are saved with a 256-colour palette.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 WIDTH, HEIGHT = 1280, 800
+MAX_BYTES = 290_000
 
 
 def _wait_until(condition: Callable[[], bool], timeout: float) -> None:
@@ -73,6 +75,8 @@ def take(out: Path, frames: int = 6) -> list[Path]:
         app.processEvents()
         path = out / f"{name}.png"
         window.grab().save(str(path))
+        if path.stat().st_size > MAX_BYTES:
+            _compact(path)
         saved.append(path)
 
     shot("01-empty")
@@ -91,10 +95,30 @@ def take(out: Path, frames: int = 6) -> list[Path]:
     _wait_until(lambda: len(done) >= frames, timeout=600)
     studio.cancel()
     _wait_until(lambda: not studio.busy, timeout=120)
-    doc.set_frame(done[-1])
-    shot("04-review")
+    from app.render import ViewMode, ViewState
+
+    doc.set_frame(0)
+    window.timeline.jump_flag(1)  # the first flagged frame, if any
+    review = ViewState(mode=ViewMode.CUTOUT, grow=2, feather=3)
+    window.view_controls.set_state(review)
+    doc.set_view_state(review)
+    shot("04-review-cutout")
+    side = ViewState(mode=ViewMode.SIDE_BY_SIDE, opacity=0.6)
+    window.view_controls.set_state(side)
+    doc.set_view_state(side)
+    window.canvas.fit()
+    shot("05-review-side-by-side")
     window.close()
     return saved
+
+
+def _compact(path: Path) -> None:
+    """Re-save a screenshot with an adaptive 256-colour palette (UI and video frames stay readable)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        small = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    small.save(path, optimize=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,9 +73,12 @@ class ToolBox(QObject):
         self.enabled = enabled
         if not enabled:
             self._abort()
+        self._update_cursor()
 
     def _update_cursor(self) -> None:
-        self.canvas.set_brush_radius(self.radius if self.tool in ("brush", "eraser") else 0)
+        """The brush outline while a brush can paint; a plain cross otherwise (box tool, during runs)."""
+        brush = self.enabled and self.tool in ("brush", "eraser")
+        self.canvas.set_brush_radius(self.radius if brush else 0)
 
     # -- whether an edit may start ---------------------------------------------------------------
     def _target(self) -> int | None:

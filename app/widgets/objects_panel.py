@@ -37,6 +37,7 @@ class ObjectsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document: Document | None = None
+        self._editable = True
         self.list = QTreeWidget()
         self.list.setColumnCount(3)
         self.list.setHeaderHidden(True)
@@ -89,6 +90,11 @@ class ObjectsPanel(QWidget):
             document.active_object_changed.connect(self._refresh)
         self._refresh()
 
+    def set_editable(self, editable: bool) -> None:
+        """Removing objects is refused while a propagation runs (it rewrites masks the run is producing)."""
+        self._editable = editable
+        self._refresh()
+
     def selected_id(self) -> int | None:
         item = self.list.currentItem()
         return None if item is None else int(item.data(NAME, ID_ROLE))
@@ -113,8 +119,8 @@ class ObjectsPanel(QWidget):
         self.list.blockSignals(False)
         has_doc, selected = doc is not None, self.selected_id()
         self.add_button.setEnabled(has_doc)
-        for b in (self.remove_button, self.colour_button):
-            b.setEnabled(selected is not None)
+        self.remove_button.setEnabled(selected is not None and self._editable)
+        self.colour_button.setEnabled(selected is not None)
         self.hint.setVisible(has_doc and not objects)
 
     @staticmethod

@@ -23,6 +23,8 @@ from superqt import QLabeledSlider
 from app.document import Document
 from app.widgets.timeline_strip import TimelineStrip
 
+INFO_WIDTH = 300
+
 
 def neighbour(frames: Iterable[int], current: int, direction: int) -> int | None:
     """The nearest frame of `frames` after (direction > 0) or before `current`, or None."""
@@ -47,7 +49,7 @@ class Timeline(QWidget):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
         self.info = QLabel()
-        self.info.setMinimumWidth(200)
+        self.info.setFixedWidth(INFO_WIDTH)  # a long flag reason must not squeeze the slider
         self.buttons: dict[str, QToolButton] = {}
         transport = QWidget()
         row = QGridLayout(transport)
@@ -202,4 +204,6 @@ class Timeline(QWidget):
             parts.append("propagated")
         if f in doc.flags:
             parts.append(f"flagged: {doc.flags[f]}")
-        self.info.setText(" · ".join(parts))
+        text = " · ".join(parts)
+        self.info.setToolTip(text)
+        self.info.setText(self.info.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, INFO_WIDTH - 4))
