@@ -28,8 +28,9 @@ from app.clip_state import (
     encode_provenance,
 )
 from app.engine import Engine
-from app.hooks import FrameStats, ViewMode, ViewState, find_flags, frame_stats
+from app.hooks import FrameStats, ViewState, find_flags, frame_stats
 from app.undo import FrameStatesCommand, ObjectCommand
+from app.view_record import ViewRecord, parse_view_record
 from app.worker import FrameUpdate, RunRequest, RunSummary, SourceSpec
 from llb_core.inference import SessionSettings
 from llb_core.io import ObjectSpec
@@ -83,12 +84,11 @@ class Document(QObject):
         raw_flags = st.get(KEY_FLAGS)
         self.flags: dict[int, str] = {int(k): str(v) for k, v in (raw_flags or {}).items() if str(k).isdigit()}
         self.stats: dict[int, FrameStats] = {}
-        self.hidden: set[int] = set()
-        self.locked: set[int] = set()
-        self.current_frame = 0
-        self.active_object = ids[0] if ids else 0
-        self.view_state = ViewState()
-        self._restore_view(st.get(KEY_VIEW))
+        view = parse_view_record(st.get(KEY_VIEW), project.num_frames, set(ids), str(project.folder))
+        self.current_frame = view.frame
+        self.active_object = view.active
+        self.hidden, self.locked = view.hidden, view.locked
+        self.view_state = view.state
         self._unwritten: set[int] = set()
         self._run_before: States = {}
         self._run_after: States = {}
@@ -161,40 +161,9 @@ class Document(QObject):
             self.view_state = state
             self.view_changed.emit(state)
 
-    def _restore_view(self, raw: object) -> None:
-        if not isinstance(raw, dict):
-            return
-        ids = {o.id for o in self.project.objects}
-        try:
-            self.current_frame = max(0, min(int(raw.get("frame", 0)), self.num_frames - 1))
-            self.hidden = {int(i) for i in raw.get("hidden", [])} & ids
-            self.locked = {int(i) for i in raw.get("locked", [])} & ids
-            if int(raw.get("active", 0)) in ids:
-                self.active_object = int(raw["active"])
-            mode = ViewMode(raw.get("mode", ViewMode.OVERLAY.value))
-            self.view_state = ViewState(
-                mode=mode,
-                opacity=float(raw.get("opacity", 0.5)),
-                grow=int(raw.get("grow", 0)),
-                feather=int(raw.get("feather", 0)),
-                outline=bool(raw.get("outline", True)),
-            )
-        except (TypeError, ValueError) as err:
-            log.warning("%s: ignoring the saved view state (%s)", self.project.folder, err)
-
     def view_record(self) -> dict:
-        s = self.view_state
-        return {
-            "frame": self.current_frame,
-            "active": self.active_object,
-            "hidden": sorted(self.hidden),
-            "locked": sorted(self.locked),
-            "mode": s.mode.value,
-            "opacity": s.opacity,
-            "grow": s.grow,
-            "feather": s.feather,
-            "outline": s.outline,
-        }
+        """The view state as stored in the project's settings."""
+        return ViewRecord(self.current_frame, self.active_object, self.hidden, self.locked, self.view_state).to_json()
 
     # -- editing the current frame ---------------------------------------------------------------
     def begin_edit(self) -> np.ndarray:

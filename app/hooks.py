@@ -1,5 +1,5 @@
-"""The one place the core app imports the review modules from (rendering, flags, preferences, dialogs,
-view controls), so each has a single call site to follow when it changes."""
+"""Where the core app's Qt side (document, worker, windows) imports the review modules from: rendering, flags,
+preferences, dialogs, view controls. (Qt-free helpers such as `app.view_record` import `app.render` directly.)"""
 
 from __future__ import annotations
 

@@ -121,3 +121,15 @@ def test_settings_encodings_round_trip():
     assert decode_provenance([[1, 2, 0, 5], "x", [8, 20, 9, -1]], 10) == {8: Provenance(9, -1), 9: Provenance(9, -1)}
     kf = {0: frozenset({1}), 5: frozenset({1, 2})}
     assert decode_keyframes(encode_keyframes(kf), [0, 5, 9], [1, 2]) == kf | {9: frozenset({1, 2})}
+
+
+def test_view_record_round_trip_and_malformed_input():
+    from app.render import ViewMode, ViewState
+    from app.view_record import ViewRecord, parse_view_record
+
+    record = ViewRecord(7, 2, {2}, {1, 3}, ViewState(mode=ViewMode.MATTE, grow=-2, feather=4, outline=False))
+    back = parse_view_record(record.to_json(), 10, {1, 2})
+    assert (back.frame, back.active, back.hidden, back.locked, back.state) == (7, 2, {2}, {1}, record.state)
+    assert parse_view_record(record.to_json(), 5, {1}).frame == 4  # clamped to the clip, unknown ids dropped
+    assert parse_view_record({"mode": "sepia"}, 5, {1, 2}) == ViewRecord(active=1)
+    assert parse_view_record("nonsense", 5, set()) == ViewRecord()

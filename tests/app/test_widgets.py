@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
 from app.canvas import Canvas
@@ -175,3 +175,42 @@ def test_demo_opens_with_its_first_mask(qtbot, window):
     assert doc.clip.keyframes == {0: frozenset({1})} and doc.objects[0].name == "bunny"
     assert (doc.clip.mask(0) == 1).sum() > 1000 and doc.undo_stack.count() == 0
     assert window.canvas.image_size() == (1280, 720)
+
+
+def test_llb_studio_demo_launches_the_window_with_the_demo(qtbot, monkeypatch, tmp_path):
+    """`llb-studio --demo` (app.cli -> launch): the window opens on the demo clip; exit code 0."""
+    import sys
+
+    from app import cli
+    from app.main_window import MainWindow
+
+    try:
+        from llb_core.resources import demo_clip
+
+        demo_clip()
+    except Exception as err:  # noqa: BLE001
+        pytest.skip(str(err))
+    monkeypatch.setattr("app.controller.default_data_dir", lambda: tmp_path / "data")
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # launch installs its own; restored afterwards
+    seen = {}
+    real_exec = QApplication.exec
+
+    def exec_briefly(app):
+        def look_and_quit():
+            window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+            if window.document is None:
+                return
+            seen["keyframes"] = window.document.clip.keyframes
+            seen["title"] = window.windowTitle()
+            timer.stop()
+            window.close()
+            app.quit()
+
+        timer = QTimer()
+        timer.timeout.connect(look_and_quit)
+        timer.start(50)
+        return real_exec()
+
+    monkeypatch.setattr(QApplication, "exec", exec_briefly)
+    assert cli.main(["--demo"]) == 0
+    assert seen["keyframes"] == {0: frozenset({1})} and seen["title"].startswith("demo.llbproj")
