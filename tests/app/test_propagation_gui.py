@@ -116,3 +116,23 @@ def test_correction_repropagates_only_the_frames_after_it(qtbot, window, make_cl
         assert doc.clip.provenance[f] == Provenance(5, 1)  # recomputed from the corrected keyframe
         assert doc.clip.mask(f) is not None
     qtbot.waitUntil(lambda: all(np.array_equal(m, doc.clip.mask(f)) for f, m in stored_masks(doc.project).items()))
+
+
+def test_closing_the_window_during_a_run_stops_it_and_keeps_its_frames(qtbot, window, make_clip):
+    clip = make_clip(8)
+    open_and_paint(qtbot, window, clip)
+    studio = window.studio
+    folder = studio.document.project.folder
+    done: list[int] = []
+    studio.engine.frame_done.connect(lambda update: done.append(update.frame))
+    assert studio.propagate("forward")
+    qtbot.waitUntil(lambda: len(done) >= 1, timeout=RUN_TIMEOUT)
+    window.close()  # refused for now: the run is cancelled first, then the window closes by itself
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=RUN_TIMEOUT)
+    assert studio.document is None and not studio.busy
+    from llb_core.workspace import Project
+
+    with Project.open(folder) as project:
+        kept = project.mask_frames()
+        assert kept[0] == 0 and len(kept) >= 2 and kept == list(range(len(kept)))
+        assert project.settings["app.provenance"] == [[1, len(kept) - 1, 0, 1]]  # the run was recorded

@@ -158,6 +158,9 @@ def test_view_mode_and_settings_reach_the_document_and_engine(qtbot, window, mak
     dialog.accept()
     assert window.studio.settings.resolution == 192 and doc.settings.memory_interval == 3
     assert window.studio.autosave.interval() == 7 * 60_000
+    assert doc.project.dirty  # the stroke's keyframe is only in the journal so far
+    window.studio.autosave.timeout.emit()  # what the timer does every 7 minutes
+    assert not doc.project.dirty
     from app.settings import load_settings
 
     assert load_settings(window.studio.qsettings).resolution == 192  # stored in QSettings
