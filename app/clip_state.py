@@ -72,6 +72,7 @@ class ClipState:
         loader: reads a frame's stored index mask (None if it has none); called at most once per frame.
         keyframes: keyframe -> the objects it annotates.
         provenance: propagated frame -> the run that produced it.
+        exists: whether a frame not read yet has a stored mask, without reading it (default: read it).
     """
 
     def __init__(
@@ -80,9 +81,11 @@ class ClipState:
         loader: MaskLoader,
         keyframes: Mapping[int, frozenset[int]] | None = None,
         provenance: Mapping[int, Provenance] | None = None,
+        exists: Callable[[int], bool] | None = None,
     ) -> None:
         self.num_frames = num_frames
         self._loader = loader
+        self._exists = exists
         self._masks: dict[int, bytes | None] = {}
         self._keyframes: dict[int, frozenset[int]] = dict(keyframes or {})
         self._provenance: dict[int, Provenance] = dict(provenance or {})
@@ -115,6 +118,8 @@ class ClipState:
         return dict(sorted(self._provenance.items()))
 
     def has_mask(self, frame: int) -> bool:
+        if frame not in self._masks and self._exists is not None:
+            return self._exists(frame)
         return self._bytes(frame) is not None
 
     def keyframe_mask(self, frame: int) -> np.ndarray:
@@ -125,11 +130,6 @@ class ClipState:
         return restrict(mask, self._keyframes[frame])
 
     # -- writing ---------------------------------------------------------------------------------
-    def prime(self, frame: int, mask: np.ndarray | None) -> None:
-        """Tell what is stored for a frame not read yet (a caller that read the file anyway); no-op otherwise."""
-        if frame not in self._masks:
-            self._masks[frame] = None if mask is None else encode_mask(mask)
-
     def set_states(self, states: Mapping[int, FrameState]) -> None:
         """Replace the states of some frames."""
         for frame, st in states.items():

@@ -80,6 +80,7 @@ class Document(QObject):
             project.read_mask,
             decode_keyframes(st.get(KEY_KEYFRAMES), project.keyframes, ids),
             decode_provenance(st.get(KEY_PROVENANCE), project.num_frames),
+            exists=project.has_mask,
         )
         raw_flags = st.get(KEY_FLAGS)
         self.flags: dict[int, str] = {int(k): str(v) for k, v in (raw_flags or {}).items() if str(k).isdigit()}
@@ -334,9 +335,10 @@ class Document(QObject):
 
     def _on_frame_done(self, update: FrameUpdate) -> None:
         f = update.frame
-        if f not in self._run_before:
-            self.clip.prime(f, update.replaced)
-            self._run_before[f] = self.clip.state(f)
+        if f not in self._run_before:  # the stored mask the worker replaced is the truth: a lazy read of this
+            # frame during the run may already have seen the new file
+            replaced = None if update.replaced is None else encode_mask(update.replaced)
+            self._run_before[f] = FrameState(replaced, self.clip.keyframes.get(f), self.clip.provenance.get(f))
             if f in self.stats:
                 self._stats_before[f] = self.stats[f]
         after = FrameState(encode_mask(update.mask), self.clip.keyframes.get(f), update.provenance)

@@ -76,7 +76,7 @@ class RunRequest:
 @dataclass(frozen=True)
 class FrameUpdate:
     """One propagated frame, already written to the project: its merged index mask, stats, and the stored
-    mask it replaced (for the document's undo record of frames it had not read yet)."""
+    mask it replaced (read just before writing; the document's undo record of the run uses it)."""
 
     frame: int
     mask: np.ndarray

@@ -98,8 +98,6 @@ def test_states_round_trip_and_lazy_loading():
     assert loads == [1, 4]  # each frame read once
     clip.set_states({1: FrameState(encode_mask(blob(2, 0)), frozenset({2}), None)})
     assert clip.keyframes == {1: frozenset({2})} and np.array_equal(clip.mask(1), blob(2, 0))
-    clip.prime(2, blob(1, 3))
-    assert np.array_equal(clip.mask(2), blob(1, 3)) and 2 not in loads
     assert np.array_equal(decode_mask(encode_mask(blob(7, 2))), blob(7, 2))
 
 
