@@ -19,13 +19,23 @@ def _versions() -> dict[str, str]:
 
     versions = {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__}
     versions["opencv"] = cv2.__version__
-    try:
-        import PySide6
+    import PySide6
 
-        versions["PySide6"] = PySide6.__version__
-    except ImportError as err:  # the check still reports the engine; the app itself would not start
-        versions["PySide6"] = f"missing ({err})"
+    versions["PySide6"] = PySide6.__version__
     return versions
+
+
+def _gui_modules() -> str:
+    """Import every module of the app (as starting it would) without creating a window."""
+    import importlib
+    import pkgutil
+
+    import app
+
+    names = [m.name for m in pkgutil.walk_packages(app.__path__, "app.") if m.name != "app.__main__"]
+    for name in names:
+        importlib.import_module(name)
+    return f"{len(names)} app modules import"
 
 
 def _run(frames: int) -> list[str]:
@@ -79,6 +89,7 @@ def self_check(frames: int = 8) -> int:
     try:
         for name, version in _versions().items():
             out.write(f"  {name}: {version}\n")
+        out.write(f"  {_gui_modules()}\n")
         for line in _run(frames):
             out.write(f"  {line}\n")
     except Exception as err:  # noqa: BLE001 - reported and turned into the exit code
