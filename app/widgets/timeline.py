@@ -23,7 +23,7 @@ from superqt import QLabeledSlider
 from app.document import Document
 from app.widgets.timeline_strip import TimelineStrip
 
-INFO_WIDTH = 300
+INFO_WIDTH = 240
 
 
 def neighbour(frames: Iterable[int], current: int, direction: int) -> int | None:
