@@ -111,14 +111,6 @@ class ImageFolderSource(FrameSource):
         return len(self._files)
 
     @property
-    def fps(self) -> float:
-        return self._fps
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self._size
-
-    @property
     def bit_depth(self) -> int:
         if self._depth is None:  # PIL reports 16-bit RGB PNGs as 8-bit, so decode the first frame
             self._depth = 16 if self._read_native(0).dtype == np.uint16 else 8

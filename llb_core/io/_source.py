@@ -61,6 +61,9 @@ class FrameSource(ABC):
     Frames returned are read-only views shared with the cache: copy before modifying.
     """
 
+    _fps: float  # set by the subclass while opening
+    _size: tuple[int, int]
+
     def __init__(self, path: Path, cache_frames: int = DEFAULT_CACHE_FRAMES) -> None:
         self._path = Path(path)
         self.cache = FrameCache(cache_frames)
@@ -78,14 +81,14 @@ class FrameSource(ABC):
         """Number of frames."""
 
     @property
-    @abstractmethod
     def fps(self) -> float:
-        """Frames per second (image folders: the value given when opening)."""
+        """Frames per second (image folders: the value given when opening). Subclasses set `_fps`."""
+        return self._fps
 
     @property
-    @abstractmethod
     def size(self) -> tuple[int, int]:
-        """(H, W) of every frame, after any rotation metadata is applied."""
+        """(H, W) of every frame, after any rotation metadata is applied. Subclasses set `_size`."""
+        return self._size
 
     @property
     def bit_depth(self) -> int:

@@ -113,14 +113,6 @@ class VideoFileSource(FrameSource):
         return len(self._times)
 
     @property
-    def fps(self) -> float:
-        return self._fps
-
-    @property
-    def size(self) -> tuple[int, int]:
-        return self._size
-
-    @property
     def bit_depth(self) -> int:
         return 16 if self.info.high_bit_depth else 8
 
