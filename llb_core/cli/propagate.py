@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backbone-weights", default=None, help="ImageNet backbone weights file")
     p.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, cuda:1, mps")
     p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
-    p.add_argument("--resolution", type=int, default=None, help="internal short side (default 256, see the model card)")
+    p.add_argument("--resolution", type=int, default=None, help="internal short side (default 320, see the model card)")
     p.add_argument("--mode", choices=("crop", "full"), default=None, help="search-region crops or full frame")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

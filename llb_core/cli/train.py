@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--init",
         default=None,
         metavar="CHECKPOINT",
-        help="start from these weights (e.g. resources/weights/llb-default.pt) to train further",
+        help="start from these weights (e.g. resources/weights/default.pt) to train further",
     )
     p.add_argument("--minutes", type=float, default=None, help="stop (after a checkpoint) after this long")
     p.add_argument("--iterations", type=int, default=None, help="stop after this many iterations in this call")

@@ -22,7 +22,7 @@ def load_model(
     """The model for inference, in eval mode.
 
     Args:
-        weights: a checkpoint written by `llb train`; default: the shipped `resources/weights/llb-default.pt`.
+        weights: a checkpoint written by `llb train`; default: the shipped `resources/weights/default.pt`.
         variant: require this variant (lwl, joint, llb).
         backbone_weights: ImageNet backbone file, for checkpoints that leave the backbone out.
         allow_untrained: when no checkpoint exists at all, build `variant` with untrained heads (for

@@ -32,7 +32,7 @@ def close_dialogs(qtbot) -> None:
 
 def test_missing_weights_is_a_dialog_and_the_strokes_stay(qtbot, make_clip, tmp_path):
     def no_weights():
-        raise CheckpointError("/opt/llb/weights/llb-default.pt: default weights not found; reinstall LLB Studio")
+        raise CheckpointError("/opt/llb/weights/default.pt: default weights not found; reinstall LLB Studio")
 
     studio = Studio(QSettings(), model_loader=no_weights, base_settings=FAST, data_dir=tmp_path / "data")
     window = MainWindow(studio)
@@ -43,7 +43,7 @@ def test_missing_weights_is_a_dialog_and_the_strokes_stay(qtbot, make_clip, tmp_
     painted = studio.document.clip.mask(0).copy()
     window.actions_["forward"].trigger()
     qtbot.waitUntil(lambda: len(dialogs()) == 1, timeout=30_000)
-    assert "llb-default.pt" in dialogs()[0].text() and "reinstall" in dialogs()[0].text()
+    assert "default.pt" in dialogs()[0].text() and "reinstall" in dialogs()[0].text()
     assert not studio.busy and window.actions_["forward"].isEnabled()
     close_dialogs(qtbot)
     qtbot.waitUntil(lambda: 0 in stored_masks(studio.document.project))

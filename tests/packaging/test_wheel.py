@@ -53,7 +53,8 @@ def test_wheel_carries_the_runtime_resources(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     data = "llb_studio-0.1.0.data/data/share/"
     for needed in (
-        "llb-studio/resources/weights/llb-default.pt",
+        "llb-studio/resources/weights/default.pt",
+        "llb-studio/resources/weights/llb.pt",
         "llb-studio/resources/MODEL_CARD.md",
         "llb-studio/resources/demo/bigbuckbunny_00000.png",
         "llb-studio/resources/icons/llb-studio.png",
