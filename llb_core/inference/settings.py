@@ -17,10 +17,10 @@ class SessionSettings:
     """Everything that changes how a video is segmented; validated on construction."""
 
     # Defaults chosen for the shipped default weights (lwl, trained on 256x448 crops; resources/MODEL_CARD.md):
-    # full frame, J&F 59.9 / 62.5 / 62.8 / 62.0 at 256 / 320 / 400 / 480 rows; 320 is near the best at
-    # about twice the speed of 400.
+    # J&F search-region crops 61.6 / 63.9 / 63.3 at 256 / 320 / 400 rows, full frame 59.9 / 62.5 / 62.8.
+    # Full frame is faster with several objects (one backbone pass shared by all of them).
     resolution: int = 320  # internal short side of the network input (the paper: 480)
-    mode: Mode = "full"  # "full": the whole frame, shared by all objects; "crop": per-object search regions
+    mode: Mode = "crop"  # "crop": per-object search regions; "full": the whole frame, shared by all objects
     memory_interval: int = 5  # T: a new memory sample every T frames
     memory_capacity: int = 20  # samples per object
     update_rate: float = 0.1  # decay of the temporal weights
