@@ -13,8 +13,8 @@ from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 
 from app.document import Document
 from app.engine import Engine
-from app.hooks import AppSettings, add_recent, load_settings, save_settings
 from app.project_files import declare_found_objects, demo_folder, is_project, open_or_create
+from app.settings import AppSettings, add_recent, load_settings, save_settings
 from app.worker import ModelLoader, RunSummary
 from llb_core.errors import LLBError
 from llb_core.inference import SessionSettings

@@ -28,7 +28,8 @@ from app.clip_state import (
     encode_provenance,
 )
 from app.engine import Engine
-from app.hooks import FrameStats, ViewState, find_flags, frame_stats
+from app.flags import FrameStats, find_flags, frame_stats
+from app.render import ViewState
 from app.undo import FrameStatesCommand, ObjectCommand
 from app.view_record import ViewRecord, parse_view_record
 from app.worker import FrameUpdate, RunRequest, RunSummary, SourceSpec

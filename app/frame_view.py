@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.canvas import Canvas
 from app.document import Document
-from app.hooks import compose
+from app.render import compose
 from llb_core.errors import LLBError
 
 log = logging.getLogger(__name__)

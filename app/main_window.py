@@ -22,17 +22,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import errors, hooks
+from app import errors
 from app.actions import SPECS, make_actions, shortcut_table
 from app.canvas import Canvas
 from app.controller import Studio
+from app.dialogs.export_dialog import ExportDialog
+from app.dialogs.settings_dialog import SettingsDialog
+from app.dialogs.shortcuts_dialog import ShortcutsDialog
 from app.document import Document
 from app.frame_view import FrameView
+from app.settings import AppSettings
 from app.tools.toolbox import ToolBox
 from app.widgets.device_status import DeviceStatus
 from app.widgets.objects_panel import ObjectsPanel
 from app.widgets.progress_panel import ProgressPanel
 from app.widgets.timeline import Timeline
+from app.widgets.view_controls import ViewControls
 
 log = logging.getLogger(__name__)
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.avi *.webm *.m4v);;All files (*)"
@@ -58,7 +63,7 @@ class MainWindow(QMainWindow):
         self.progress = ProgressPanel()
         self.device_status = DeviceStatus()
         self.brush_size = QSpinBox()
-        self.view_controls = hooks.ViewControls()
+        self.view_controls = ViewControls()
         self._build_layout()
         self._build_menus()
         self._build_toolbars()
@@ -256,7 +261,7 @@ class MainWindow(QMainWindow):
         self.actions_["redo"].setText(f"&Redo {stack.redoText()}" if stack and stack.canRedo() else "&Redo")
         self.actions_["remove_keyframe"].setEnabled(bool(idle and doc and doc.current_frame in doc.clip.keyframes))
 
-    def _settings_changed(self, settings: hooks.AppSettings) -> None:
+    def _settings_changed(self, settings: AppSettings) -> None:
         self.device_status.set_device(settings.device, settings.precision)
         self.recent_menu.clear()
         for path in settings.recent_files:
@@ -302,19 +307,19 @@ class MainWindow(QMainWindow):
     def _open_export(self, doc: Document) -> None:
         if doc is not self.document:
             return
-        self.export = hooks.ExportDialog(self, doc.project)
+        self.export = ExportDialog(self, doc.project)
         self.export.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.export.open()
 
     def settings_dialog(self) -> QWidget:
-        dialog = hooks.SettingsDialog(self, self.studio.settings)
+        dialog = SettingsDialog(self, self.studio.settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.studio.apply_settings(dialog.result_settings()))
         dialog.open()
         return dialog
 
     def shortcuts_dialog(self) -> QWidget:
-        dialog = hooks.ShortcutsDialog(self, shortcut_table())
+        dialog = ShortcutsDialog(self, shortcut_table())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QUndoCommand
 
 from app.clip_state import States
-from app.hooks import FrameStats
+from app.flags import FrameStats
 from llb_core.io import ObjectSpec
 
 if TYPE_CHECKING:

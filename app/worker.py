@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
-from app.hooks import FrameStats, frame_stats
+from app.flags import FrameStats, frame_stats
 from app.mask_files import MaskFiles
 from llb_core.errors import LLBError
 from llb_core.inference import FrameResult, Provenance, Session, SessionSettings
