@@ -23,7 +23,8 @@ class Engine(QObject):
     """Starts an `EngineWorker` in a QThread and relays its signals to the GUI thread.
 
     Signals mirror the worker's (`started`, `status`, `frame_done`, `progress`, `finished`, `write_failed`);
-    `busy_changed` tells when a run starts and ends.
+    `busy_changed` tells when a run starts and ends; `model_ready` / `model_failed` when the model has loaded
+    (after `preload` or the first run) or could not be.
     """
 
     started = Signal(int)
@@ -33,7 +34,11 @@ class Engine(QObject):
     finished = Signal(object)
     write_failed = Signal(object, str)
     busy_changed = Signal(bool)
+    model_ready = Signal()
+    model_failed = Signal(str)
+    model_state_changed = Signal(str)  # `model_state`, after each change
 
+    _post_preload = Signal()
     _post_project = Signal(object)
     _post_write = Signal(object)
     _post_run = Signal(object)
@@ -44,11 +49,13 @@ class Engine(QObject):
         super().__init__(parent)
         self._cancel = threading.Event()
         self._busy = False
+        self._model_state = "not loaded"
         self._thread = QThread()
         self._thread.setObjectName("llb-engine")
         self._worker = EngineWorker(model_loader or default_model_loader, self._cancel)  # type: ignore[arg-type]
         self._worker.moveToThread(self._thread)
         self._thread.finished.connect(self._worker.deleteLater)
+        self._post_preload.connect(self._worker.preload)
         self._post_project.connect(self._worker.set_project)
         self._post_write.connect(self._worker.write)
         self._post_run.connect(self._worker.propagate)
@@ -63,7 +70,32 @@ class Engine(QObject):
         self._worker.progress.connect(self.progress)
         self._worker.write_failed.connect(self.write_failed)
         self._worker.finished.connect(self._on_finished)
+        self._worker.model_ready.connect(self._on_model_ready)
+        self._worker.model_failed.connect(self._on_model_failed)
         self._thread.start()
+
+    @property
+    def model_state(self) -> str:
+        """ "not loaded", "loading", "ready" or "failed" (a run retries loading after a failure)."""
+        return self._model_state
+
+    def preload(self) -> None:
+        """Load the model in the engine thread now, so the first run starts at once."""
+        if self._model_state in ("not loaded", "failed"):
+            self._set_model_state("loading")
+            self._post_preload.emit()
+
+    def _set_model_state(self, state: str) -> None:
+        self._model_state = state
+        self.model_state_changed.emit(state)
+
+    def _on_model_ready(self) -> None:
+        self._set_model_state("ready")
+        self.model_ready.emit()
+
+    def _on_model_failed(self, message: str) -> None:
+        self._set_model_state("failed")
+        self.model_failed.emit(message)
 
     @property
     def busy(self) -> bool:

@@ -204,6 +204,9 @@ class MainWindow(QMainWindow):
         s.settings_changed.connect(self._settings_changed)
         self.frame_view.error.connect(lambda title, text, exc: errors.show_error(self, title, text, exc))
         eng = s.engine
+        eng.model_state_changed.connect(self._update_actions)
+        eng.model_ready.connect(self._model_ready)
+        eng.model_failed.connect(self._model_failed)
         eng.busy_changed.connect(self.progress.on_busy)
         eng.status.connect(self.progress.on_status)
         eng.started.connect(self.progress.on_started)
@@ -244,11 +247,13 @@ class MainWindow(QMainWindow):
         self.actions_["relink"].setEnabled(idle)
         for name in ("save", "export", "close", "fit", "actual", "zoom_in", "zoom_out", "play"):
             self.actions_[name].setEnabled(has)
-        for name in ("brush", "eraser", "box", "fill_holes", "clear_object", "forward", "backward", "both"):
+        for name in ("brush", "eraser", "box", "fill_holes", "clear_object"):
             self.actions_[name].setEnabled(idle)
+        loading = self.studio.engine.model_state == "loading"  # a failed load stays enabled: a run retries it
+        for name in ("forward", "backward", "both", "fill_missing"):
+            self.actions_[name].setEnabled(idle and not loading)
         for name in ("next_frame", "prev_frame", "next_key", "prev_key", "next_flag", "prev_flag", "first", "last"):
             self.actions_[name].setEnabled(has)
-        self.actions_["fill_missing"].setEnabled(idle)
         self.actions_["cancel"].setEnabled(busy)
         self.actions_["open"].setEnabled(not busy)
         self.actions_["demo"].setEnabled(not busy)
@@ -260,6 +265,13 @@ class MainWindow(QMainWindow):
         self.actions_["undo"].setText(f"&Undo {stack.undoText()}" if stack and stack.canUndo() else "&Undo")
         self.actions_["redo"].setText(f"&Redo {stack.redoText()}" if stack and stack.canRedo() else "&Redo")
         self.actions_["remove_keyframe"].setEnabled(bool(idle and doc and doc.current_frame in doc.clip.keyframes))
+
+    def _model_ready(self) -> None:
+        self.device_status.set_device(self.studio.settings.device, self.studio.settings.precision)
+        self.statusBar().showMessage("Model loaded: propagation is ready.", 5000)
+
+    def _model_failed(self, message: str) -> None:
+        self.statusBar().showMessage(f"The model did not load: {message}")
 
     def _settings_changed(self, settings: AppSettings) -> None:
         self.device_status.set_device(settings.device, settings.precision)
@@ -366,6 +378,23 @@ def _excepthook(kind: type[BaseException], value: BaseException, tb: object) -> 
     )
 
 
+def open_window(path: str | None = None, demo: bool = False) -> MainWindow:
+    """Show the main window now; once the event loop runs, open `path` or the demo, then load the model in the
+    engine thread (torch is first imported there, so nothing of it delays the window)."""
+    window = MainWindow()
+    window.show()
+
+    def start() -> None:
+        if demo:
+            window.studio.open_demo()
+        elif path:
+            window.studio.open_path(Path(path))
+        window.studio.engine.preload()
+
+    QTimer.singleShot(0, start)
+    return window
+
+
 def launch(path: str | None = None, demo: bool = False) -> int:
     """Run the app: open `path` (a video, a folder of frames or a project) or the demo; returns the exit code."""
     app = QApplication.instance() or QApplication(sys.argv)
@@ -373,13 +402,8 @@ def launch(path: str | None = None, demo: bool = False) -> int:
     app.setApplicationName("LLB Studio")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sys.excepthook = _excepthook
-    window = MainWindow()
-    window.show()
-    if demo:
-        QTimer.singleShot(0, window.studio.open_demo)
-    elif path:
-        QTimer.singleShot(0, lambda: window.studio.open_path(Path(path)))
+    window = open_window(path, demo)  # noqa: F841 - kept alive by the event loop below
     return int(app.exec())
 
 
-__all__ = ["MainWindow", "launch"]
+__all__ = ["MainWindow", "launch", "open_window"]

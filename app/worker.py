@@ -17,23 +17,26 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.flags import FrameStats, frame_stats
 from app.mask_files import MaskFiles
 from llb_core.errors import LLBError
-from llb_core.inference import FrameResult, Provenance, Session, SessionSettings
-from llb_core.inference.session import Direction
+from llb_core.inference import Provenance, SessionSettings
 from llb_core.io import FrameSource, open_source
-from llb_core.model import LLBNet
 from llb_core.workspace import Project
+
+if TYPE_CHECKING:  # torch and the model load in the worker thread (`EngineWorker.preload`), never at import
+    from llb_core.inference import FrameResult, Session
+    from llb_core.inference.session import Direction
+    from llb_core.model import LLBNet
 
 log = logging.getLogger(__name__)
 
-ModelLoader = Callable[[], LLBNet]
+ModelLoader = Callable[[], "LLBNet"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class RunSummary:
 
 def describe_failure(err: BaseException) -> str:
     """A message a person can act on for an exception raised during a run."""
+    import torch
+
     if isinstance(err, torch.OutOfMemoryError) or "out of memory" in str(err).lower():
         return (
             "The device ran out of memory while propagating. Lower the internal resolution or choose the CPU in "
@@ -117,6 +122,8 @@ class EngineWorker(QObject):
     finished = Signal(object)  # RunSummary
     write_failed = Signal(object, str)  # frames not written, message
     pong = Signal(int)  # answers `ping` after every command queued before it
+    model_ready = Signal()  # the model is loaded (after `preload` or the first run)
+    model_failed = Signal(str)  # loading the model failed: a message naming the file and the remedy
 
     def __init__(self, model_loader: ModelLoader, cancel: threading.Event) -> None:
         super().__init__()
@@ -128,6 +135,15 @@ class EngineWorker(QObject):
         self._source: FrameSource | None = None
 
     # -- commands --------------------------------------------------------------------------------
+    @Slot()
+    def preload(self) -> None:
+        """Load the model now (the app asks at start-up, so the first run starts at once)."""
+        try:
+            self._ensure_model()
+        except Exception as err:  # noqa: BLE001 - reported to the GUI; a run retries and shows the dialog
+            log.exception("loading the model failed")
+            self.model_failed.emit(describe_failure(err))
+
     @Slot(object)
     def set_project(self, spec: SourceSpec | None) -> None:
         """Serve another project (None: none)."""
@@ -194,15 +210,22 @@ class EngineWorker(QObject):
             thread.quit()
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _session(self, request: RunRequest) -> Session:
+    def _ensure_model(self) -> LLBNet:
         if self._model is None:
             self.status.emit("Loading the model…")
             self._model = self._load_model()
+            self.model_ready.emit()
+        return self._model
+
+    def _session(self, request: RunRequest) -> Session:
+        from llb_core.inference import Session
+
+        model = self._ensure_model()
         if self._source is None:
             assert self._spec is not None
             self.status.emit("Opening the clip…")
             self._source = open_source(self._spec.source_path, fps=self._spec.fps, cache_frames=self._spec.cache_frames)
-        session = Session(self._source, self._model, request.settings)
+        session = Session(self._source, model, request.settings)
         for obj_id, name in sorted(request.objects.items()):
             session.add_object(name, obj_id)
         for frame, (mask, annotated) in sorted(request.keyframes.items()):

@@ -1,4 +1,7 @@
-"""`DeviceStatus`: the status-bar label with the inference device and the memory in use (refreshed every 2 s)."""
+"""`DeviceStatus`: the status-bar label with the inference device and the memory in use (refreshed every 2 s).
+
+It never imports torch itself: until the engine thread has loaded it (`sys.modules`), the device reads
+"starting"; the main window calls `set_device` again when the model is ready."""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import os
 import resource
 import sys
 
-import torch
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QWidget
 
@@ -45,6 +47,10 @@ class DeviceStatus(QLabel):
     def set_device(self, device: str, precision: str) -> None:
         """What the settings ask for; shows what it resolves to (or the problem)."""
         self._device, self._precision = device, precision
+        if "torch" not in sys.modules:  # importing it here would block the window for seconds
+            self._described = f"{device} (starting…)"
+            self.refresh()
+            return
         try:
             dev = select_device(device)
             dtype = str(select_dtype(dev, precision)).removeprefix("torch.")  # type: ignore[arg-type]
@@ -57,6 +63,7 @@ class DeviceStatus(QLabel):
 
     def refresh(self) -> None:
         text = f"Device: {self._described} · RAM {gib(process_memory())}"
-        if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
             text += f" · GPU {gib(torch.cuda.memory_allocated())}"
         self.setText(text)

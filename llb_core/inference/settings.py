@@ -1,12 +1,17 @@
-"""Engine settings, and the choice of device and precision."""
+"""Engine settings, and the choice of device and precision.
+
+Importing this module does not import torch (the desktop app shows its window before torch is loaded);
+`select_device` and `select_dtype` import it when called.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 Mode = Literal["crop", "full"]
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
@@ -56,6 +61,8 @@ class SessionSettings:
 
 def select_device(preference: str = "auto") -> torch.device:
     """CUDA, then MPS, then CPU for "auto"; otherwise the named device (checked to exist)."""
+    import torch
+
     if preference == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -71,6 +78,8 @@ def select_device(preference: str = "auto") -> torch.device:
 
 
 def _cpu_has_native_bf16() -> bool:
+    import torch
+
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
@@ -79,6 +88,8 @@ def _cpu_has_native_bf16() -> bool:
 
 def select_dtype(device: torch.device, precision: Precision = "auto") -> torch.dtype:
     """The autocast dtype: float32 means no autocast."""
+    import torch
+
     if precision == "auto":
         if device.type == "cuda":
             return torch.float16
