@@ -11,7 +11,9 @@ always draws the index mask).
 
 Speed (benchmarks/bench_review.py: 854x480, two objects, OpenCV on one thread, 2-core machine busy with a
 training job; best of 30): OVERLAY, MASK, MATTE and SIDE_BY_SIDE 2-9 ms; CUTOUT 6 ms, or 14 ms with grow 5 and
-feather 5 when each object was grown and blurred on its own (now the union is, once, which costs less). The budget is
+feather 5 when each object was grown and blurred on its own. Growing and blurring the union once instead: MATTE and
+CUTOUT 2-3 ms, 5 ms with grow 5 and feather 5 (DAVIS dog frame split in two, 2-core machine shared with 3 other
+jobs, measured by hand, not with bench_review.py). The budget is
 30 ms, checked by tests/app/review/test_review_render.py.
 """
 
