@@ -72,7 +72,7 @@ class InMemorySequence:
 
     Args:
         source: the frames.
-        masks: frame index -> (H, W) uint8 index mask; missing frames are empty.
+        masks: frame index -> (H, W) uint8 index mask; frames not in it have no mask (empty, `has_mask` False).
         objects: declared objects (default: one per id found in `masks`).
         soft: (frame index, object id) -> (H, W) float32 soft mask.
     """
