@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
     def _open_export(self, doc: Document) -> None:
         if doc is not self.document:
             return
-        self.export = ExportDialog(self, doc.project)
+        self.export = ExportDialog(self, doc.project, doc.view_state)
         self.export.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.export.open()
 

@@ -27,6 +27,7 @@ class FormatInfo:
         opacity: the overlay opacity applies.
         video_name: the YouTube-VOS video folder name applies.
         image_ext: the COCO image file extension applies.
+        video: the format writes a video, where skipping frames changes timing.
     """
 
     title: str
@@ -35,6 +36,7 @@ class FormatInfo:
     opacity: bool = False
     video_name: bool = False
     image_ext: bool = False
+    video: bool = False
 
     @property
     def is_folder(self) -> bool:
@@ -48,9 +50,9 @@ FORMAT_INFO: dict[str, FormatInfo] = {
     "binary": FormatInfo("Binary mask PNGs, per object"),
     "alpha": FormatInfo("Soft alpha PNGs, per object", bit_depth=True),
     "cutout": FormatInfo("RGBA cutout PNGs", bit_depth=True),
-    "prores": FormatInfo("ProRes 4444 video with alpha", (".mov",), bit_depth=True),
-    "matte": FormatInfo("Greyscale matte video", (".mov", ".mkv"), bit_depth=True),
-    "overlay": FormatInfo("Overlay preview video", (".mp4", ".mov"), opacity=True),
+    "prores": FormatInfo("ProRes 4444 video with alpha", (".mov",), bit_depth=True, video=True),
+    "matte": FormatInfo("Greyscale matte video", (".mov", ".mkv"), bit_depth=True, video=True),
+    "overlay": FormatInfo("Overlay preview video", (".mp4", ".mov"), opacity=True, video=True),
     "coco": FormatInfo("COCO instances JSON", (".json",), image_ext=True),
 }
 _ALL_SUFFIXES = {s for info in FORMAT_INFO.values() for s in info.suffixes}

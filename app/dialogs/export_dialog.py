@@ -1,4 +1,8 @@
-"""`ExportDialog`: choose a format, destination, objects and matte controls; export in a worker thread.
+"""`ExportDialog`: choose a format, destination, objects, matte controls and frames; export in a worker thread.
+
+The matte controls start from the viewer's (grow and feather of its `ViewState`), so the export writes what the
+viewer's CUTOUT / MATTE modes showed. The frame range starts at the first and ends at the last frame with a mask;
+frames without a mask inside it are counted, and skipped, written empty or given the last mask, as chosen.
 
 The export reads the project's masks from disk and its frames through the project's (locked, thread-safe)
 frame source, so write pending mask edits before opening the dialog.
@@ -32,8 +36,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.dialogs._export_job import ExportJob, fit_destination, format_info
-from llb_core.io import list_images
-from llb_core.io.export import FORMATS, ExportOptions
+from app.dialogs._frame_range import FrameRangeBox
+from app.render import ViewState
+from llb_core.io import ExportError, list_images
+from llb_core.io.export import FORMATS, ExportOptions, plan_frames
 from llb_core.io.export._common import MARKER as EXPORT_MARKER
 from llb_core.workspace import Project
 
@@ -46,6 +52,11 @@ def _swatch(colour: tuple[int, int, int]) -> QIcon:
 
 class ExportDialog(QDialog):
     """Export a project. Drive it by hand, or in code with `set_format`, `set_destination` and `start`.
+
+    Args:
+        parent: owner window.
+        project: what to export (its masks as written on disk).
+        view: the viewer's state; its grow and feather are the starting matte controls (None: 0 and 0).
 
     Signals:
         export_started(ExportJob): a job was created and is about to run; connect to its `progressed` to follow
@@ -62,7 +73,7 @@ class ExportDialog(QDialog):
     failed = Signal(str)
     cancelled = Signal()
 
-    def __init__(self, parent: QWidget | None, project: Project) -> None:
+    def __init__(self, parent: QWidget | None, project: Project, view: ViewState | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.project = project
@@ -96,6 +107,10 @@ class ExportDialog(QDialog):
 
         self.grow_spin = _spin(-50, 50, " px", "Grow (+) or shrink (-) every object's matte by this many pixels", self)
         self.feather_spin = _spin(0, 50, " px", "Blur every matte edge over this many pixels", self)
+        view = view or ViewState()
+        self.grow_spin.setValue(view.grow)  # the viewer's matte controls: export what it shows
+        self.feather_spin.setValue(view.feather)
+        self.range_box = FrameRangeBox(project, project.mask_frames(), self)
         self.bit_depth_combo = QComboBox(self)
         self.bit_depth_combo.addItem("8-bit", 8)
         self.bit_depth_combo.addItem("16-bit", 16)
@@ -118,6 +133,9 @@ class ExportDialog(QDialog):
         self.form.addRow("&Objects:", self.objects_list)
         self.form.addRow("&Grow / shrink:", self.grow_spin)
         self.form.addRow("F&eather:", self.feather_spin)
+        frames_label = QLabel("F&rames:", self)
+        frames_label.setBuddy(self.range_box.first_spin)
+        self.form.addRow(frames_label, self.range_box)
         self.form.addRow("&Bit depth:", self.bit_depth_combo)
         self.form.addRow("Overlay &opacity:", self.opacity_spin)
         self.form.addRow("&Video name:", self.video_name_edit)
@@ -190,6 +208,8 @@ class ExportDialog(QDialog):
             video_name=(self.video_name_edit.text().strip() or None) if info.video_name else None,
             overlay_opacity=self.opacity_spin.value() / 100.0,
             image_ext=self.image_ext_combo.currentText().strip() or ".jpg",
+            frames=self.range_box.frames(),
+            missing=self.range_box.policy(),
         )
 
     @property
@@ -230,15 +250,21 @@ class ExportDialog(QDialog):
             problem = "Choose a destination first."
         elif not self.selected_objects():
             problem = "Tick at least one object to export."
+        else:
+            options = self.options()
+            try:
+                written = len(plan_frames(self.project, options.frames, options.missing, self.range_box.masked).frames)
+            except ExportError as err:  # e.g. skipping every frame of the range
+                problem = str(err)
         if problem is not None:
             self._show_failure(problem, dialog=False)
             return
-        self.job = ExportJob(self.project, self.fmt, out, self.options(), self)
+        self.job = ExportJob(self.project, self.fmt, out, options, self)
         self.job.progressed.connect(self._on_progress)
         self.job.succeeded.connect(self._on_succeeded)
         self.job.failed.connect(self._on_failed)
         self.job.cancelled.connect(self._on_cancelled)
-        self.progress.setRange(0, max(self.project.num_frames, 1))
+        self.progress.setRange(0, max(written, 1))
         self.progress.setValue(0)
         self._set_status(f"Exporting to {html.escape(str(out))}…")
         self._set_running(True)
@@ -270,6 +296,7 @@ class ExportDialog(QDialog):
         ):
             self.form.setRowVisible(widget, shown)
         self.browse_button.setToolTip("Choose a folder" if info.is_folder else "Choose a file")
+        self.range_box.set_video(info.video)
         if self._custom_destination and self.destination() is not None:
             self.destination_edit.setText(str(fit_destination(self.destination(), self.fmt)))
         else:
@@ -337,6 +364,7 @@ class ExportDialog(QDialog):
             self.objects_list,
             self.grow_spin,
             self.feather_spin,
+            self.range_box,
             self.bit_depth_combo,
             self.opacity_spin,
             self.video_name_edit,

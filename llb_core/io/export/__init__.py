@@ -11,10 +11,11 @@ from llb_core.io.export._common import (
     ExportOptions,
     InMemorySequence,
     MaskSequence,
-    apply_matte,
     combined_alpha,
     hard_index,
 )
+from llb_core.io.export._frames import MISSING_POLICIES, FramePlan, masked_frames, plan_frames
+from llb_core.io.export._matte import apply_matte, union_alpha, union_matte
 from llb_core.io.export._png import export_alpha, export_binary, export_cutout, export_davis
 from llb_core.io.export._video import export_matte, export_overlay, export_prores, overlay_frame
 from llb_core.io.export._ytvos import export_ytvos
@@ -51,12 +52,12 @@ def export(
         seq: masks and frames (a workspace `Project`, or an `InMemorySequence`).
         fmt: one of `FORMATS`.
         out: output folder (PNG formats) or file (video formats, COCO).
-        options: matte controls and format options.
+        options: matte controls, frame range, missing-frame policy and format options.
         progress: called as `progress(done_frames, total_frames)`.
         cancel: `threading.Event` or callable; when set, the export stops with `CancelledError`.
 
     Raises:
-        ExportError: unknown format, bad options, unwritable output, encoder failure.
+        ExportError: unknown format, bad options or range, nothing to write, unwritable output, encoder failure.
         CancelledError: cancelled.
     """
     from llb_core.io._errors import ExportError
@@ -70,7 +71,9 @@ def export(
 
 __all__ = [
     "FORMATS",
+    "MISSING_POLICIES",
     "ExportOptions",
+    "FramePlan",
     "InMemorySequence",
     "MaskSequence",
     "apply_matte",
@@ -86,5 +89,9 @@ __all__ = [
     "export_prores",
     "export_ytvos",
     "hard_index",
+    "masked_frames",
     "overlay_frame",
+    "plan_frames",
+    "union_alpha",
+    "union_matte",
 ]

@@ -13,6 +13,7 @@ from llb_core.io._atomic import atomic_write_text
 from llb_core.io._objects import ObjectSpec
 from llb_core.io._progress import CancelFlag, ProgressFn
 from llb_core.io.export._common import ExportOptions, MaskSequence, check_file_out, hard_index, iterate_frames
+from llb_core.io.export._frames import planned
 
 
 def export_coco(
@@ -25,15 +26,16 @@ def export_coco(
 ) -> Path:
     """Write one COCO JSON file.
 
-    Images: one per frame (`id` = frame index + 1, `file_name` = frame name + opts.image_ext,
+    Images: one per planned frame (`plan_frames`; `id` = frame index + 1, `file_name` = frame name + opts.image_ext,
     `frame_index`). Categories: one per object (`id` = object id, `name`). Annotations: one per object
     present in a frame, `segmentation` an uncompressed-size RLE (`{"size": [H, W], "counts": str}`),
     `area` and `bbox` from pycocotools, `iscrowd` 0, and `track_id` = object id.
     """
     out = check_file_out(out, (".json",), "coco")
+    seq = planned(seq, opts)
     h, w = seq.size
     images, anns = [], []
-    for i in iterate_frames(seq.num_frames, progress, cancel, f"export to {out}"):
+    for i in iterate_frames(seq.plan.frames, progress, cancel, f"export to {out}"):
         images.append(
             {
                 "id": i + 1,

@@ -10,11 +10,9 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-import cv2
 import numpy as np
 
 from llb_core.io._atomic import atomic_write_text
@@ -22,6 +20,8 @@ from llb_core.io._errors import ExportError, WriteError
 from llb_core.io._objects import ObjectSpec
 from llb_core.io._progress import CancelFlag, ProgressFn, check_cancel, report
 from llb_core.io._source import FrameSource
+from llb_core.io.export._frames import check_missing, check_range
+from llb_core.io.export._matte import apply_matte, disk, union_matte  # noqa: F401 (apply_matte, disk: old home)
 
 MARKER = ".llb-export.json"
 
@@ -57,6 +57,9 @@ class MaskSequence(Protocol):
     def frame16(self, index: int) -> np.ndarray:
         """Source frame as (H, W, 3) uint16 RGB."""
 
+    def has_mask(self, index: int) -> bool:
+        """True if frame `index` has a stored index mask (else `index_mask` is all zero)."""
+
     def index_mask(self, index: int) -> np.ndarray:
         """(H, W) uint8 index mask (all zero where nothing is annotated)."""
 
@@ -69,7 +72,7 @@ class InMemorySequence:
 
     Args:
         source: the frames.
-        masks: frame index -> (H, W) uint8 index mask; missing frames are empty.
+        masks: frame index -> (H, W) uint8 index mask; frames not in it have no mask (empty, `has_mask` False).
         objects: declared objects (default: one per id found in `masks`).
         soft: (frame index, object id) -> (H, W) float32 soft mask.
     """
@@ -114,6 +117,9 @@ class InMemorySequence:
     def frame16(self, index: int) -> np.ndarray:
         return self.source.read16(index)
 
+    def has_mask(self, index: int) -> bool:
+        return index in self.masks
+
     def index_mask(self, index: int) -> np.ndarray:
         m = self.masks.get(index)
         return np.zeros(self.size, np.uint8) if m is None else m
@@ -128,12 +134,16 @@ class ExportOptions:
 
     Attributes:
         objects: ids to export (None: all declared objects).
-        grow: pixels to grow (> 0) or shrink (< 0) each object's matte, with a disk.
-        feather: blur radius in pixels applied to each matte (0: hard edges).
+        grow: pixels to grow (> 0) or shrink (< 0) the matte, with a disk (after combining the objects).
+        feather: blur radius in pixels applied to the matte's edge (0: hard edges).
         bit_depth: 8 or 16, for soft-alpha PNGs, cutouts and grey matte videos.
         video_name: folder name in the YouTube-VOS layout (default: the output folder's name).
         overlay_opacity: mask opacity in overlay previews, 0..1.
         image_ext: extension used for frame file names in COCO `images` entries.
+        frames: inclusive (first, last) frame indices to export (None: the whole clip).
+        missing: what to do with frames in the range that have no mask, one of `MISSING_POLICIES`: "skip"
+            (not written; videos get shorter), "empty" (written with no object) or "hold" (written with the
+            masks of the nearest earlier masked frame).
     """
 
     objects: tuple[int, ...] | None = None
@@ -143,6 +153,8 @@ class ExportOptions:
     video_name: str | None = None
     overlay_opacity: float = 0.5
     image_ext: str = ".jpg"
+    frames: tuple[int, int] | None = None
+    missing: str = "empty"
 
     def validate(self, seq: MaskSequence) -> list[ObjectSpec]:
         """Check the options against a sequence; return the selected objects in id order."""
@@ -152,6 +164,8 @@ class ExportOptions:
             raise ExportError(f"feather must be >= 0 pixels, got {self.feather}")
         if not 0.0 <= self.overlay_opacity <= 1.0:
             raise ExportError(f"overlay opacity must be in 0..1, got {self.overlay_opacity}")
+        check_missing(self.missing)
+        check_range(self.frames, seq.num_frames)
         declared = {o.id: o for o in seq.objects}
         if self.objects is None:
             chosen = sorted(declared)
@@ -173,39 +187,10 @@ class ExportOptions:
         return self.grow == 0 and self.feather == 0
 
 
-@lru_cache(maxsize=16)
-def disk(radius: int) -> np.ndarray:
-    """(2r+1, 2r+1) uint8 disk structuring element."""
-    r = int(radius)
-    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
-    return (xx * xx + yy * yy <= r * r).astype(np.uint8)
-
-
-def apply_matte(alpha: np.ndarray, grow: int, feather: int) -> np.ndarray:
-    """Grow/shrink then feather one (H, W) float32 matte in [0, 1].
-
-    Args:
-        alpha: (H, W) float32 matte.
-        grow: > 0 dilates, < 0 erodes by that many pixels (disk element).
-        feather: Gaussian blur with a (2*feather+1) window and sigma feather/2.
-    """
-    if grow == 0 and feather == 0:
-        return alpha
-    out = alpha
-    if grow > 0:
-        out = cv2.dilate(out, disk(grow))
-    elif grow < 0:
-        out = cv2.erode(out, disk(-grow))
-    if feather > 0:
-        k = 2 * feather + 1
-        out = cv2.GaussianBlur(out, (k, k), feather / 2.0, borderType=cv2.BORDER_REPLICATE)
-    return np.clip(out, 0.0, 1.0)
-
-
 def object_mattes(
     seq: MaskSequence, index: int, objects: Sequence[ObjectSpec], opts: ExportOptions, use_soft: bool
 ) -> dict[int, np.ndarray]:
-    """Per-object (H, W) float32 mattes of one frame with the matte controls applied.
+    """Per-object (H, W) float32 mattes of one frame, each the `union_matte` of that object alone.
 
     Args:
         use_soft: take stored soft masks where present (alpha formats); else the hard index mask.
@@ -213,10 +198,8 @@ def object_mattes(
     mask = seq.index_mask(index)
     out: dict[int, np.ndarray] = {}
     for obj in objects:
-        alpha = seq.soft_mask(index, obj.id) if use_soft else None
-        if alpha is None:
-            alpha = (mask == obj.id).astype(np.float32)
-        out[obj.id] = apply_matte(alpha.astype(np.float32, copy=False), opts.grow, opts.feather)
+        soft = {obj.id: seq.soft_mask(index, obj.id)} if use_soft else None
+        out[obj.id] = union_matte(mask, [obj.id], opts.grow, opts.feather, soft)
     return out
 
 
@@ -237,9 +220,9 @@ def hard_index(seq: MaskSequence, index: int, objects: Sequence[ObjectSpec], opt
 
 
 def combined_alpha(seq: MaskSequence, index: int, objects: Sequence[ObjectSpec], opts: ExportOptions) -> np.ndarray:
-    """(H, W) float32 union matte (max over selected objects) using soft masks where stored."""
-    mattes = object_mattes(seq, index, objects, opts, use_soft=True)
-    return np.max(np.stack(list(mattes.values())), axis=0)
+    """(H, W) float32 matte of the selected objects' union (`union_matte`), using soft masks where stored."""
+    soft = {o.id: seq.soft_mask(index, o.id) for o in objects}
+    return union_matte(seq.index_mask(index), [o.id for o in objects], opts.grow, opts.feather, soft)
 
 
 def _log_leftover(func: object, path: str, exc_info: tuple) -> None:
@@ -292,12 +275,13 @@ def staged_folder(out: Path, meta: dict[str, object]) -> Iterator[Path]:
         raise
 
 
-def iterate_frames(n: int, progress: ProgressFn | None, cancel: CancelFlag, what: str) -> Iterator[int]:
-    """Yield 0..n-1, raising `CancelledError` when cancelled and reporting progress after each frame."""
-    for i in range(n):
+def iterate_frames(frames: Sequence[int], progress: ProgressFn | None, cancel: CancelFlag, what: str) -> Iterator[int]:
+    """Yield `frames` in order, raising `CancelledError` when cancelled and reporting progress after each one."""
+    n = len(frames)
+    for done, i in enumerate(frames, 1):
         check_cancel(cancel, what)
         yield i
-        report(progress, i + 1, n)
+        report(progress, done, n)
 
 
 def check_file_out(out: Path, suffixes: Sequence[str], fmt: str) -> Path:

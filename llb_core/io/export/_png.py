@@ -20,12 +20,15 @@ from llb_core.io.export._common import (
     object_mattes,
     staged_folder,
 )
+from llb_core.io.export._frames import PlannedSequence, planned
 
 
-def _meta(fmt: str, seq: MaskSequence, objects: Sequence[ObjectSpec], opts: ExportOptions) -> dict:
+def _meta(fmt: str, seq: PlannedSequence, objects: Sequence[ObjectSpec], opts: ExportOptions) -> dict:
     return {
         "format": fmt,
-        "frames": seq.num_frames,
+        "frames": len(seq.plan.frames),
+        "range": [seq.plan.first, seq.plan.last],
+        "missing": opts.missing,
         "fps": seq.fps,
         "objects": [o.id for o in objects],
         "grow": opts.grow,
@@ -42,9 +45,14 @@ def export_davis(
     progress: ProgressFn | None = None,
     cancel: CancelFlag = None,
 ) -> Path:
-    """`out/<frame>.png`: one DAVIS palette PNG per frame (index = object id)."""
+    """`out/<frame>.png`: one DAVIS palette PNG per frame (index = object id).
+
+    Every PNG exporter writes the frames `opts.frames` / `opts.missing` select (see `plan_frames`), named after
+    the source frames.
+    """
+    seq = planned(seq, opts)
     with staged_folder(out, _meta("davis", seq, objects, opts)) as stage:
-        for i in iterate_frames(seq.num_frames, progress, cancel, f"export to {out}"):
+        for i in iterate_frames(seq.plan.frames, progress, cancel, f"export to {out}"):
             write_index_mask(stage / f"{seq.frame_name(i)}.png", hard_index(seq, i, objects, opts))
     return Path(out)
 
@@ -58,8 +66,9 @@ def export_binary(
     cancel: CancelFlag = None,
 ) -> Path:
     """`out/<object id>/<frame>.png`: 0/255 greyscale PNGs, one folder per object."""
+    seq = planned(seq, opts)
     with staged_folder(out, _meta("binary", seq, objects, opts)) as stage:
-        for i in iterate_frames(seq.num_frames, progress, cancel, f"export to {out}"):
+        for i in iterate_frames(seq.plan.frames, progress, cancel, f"export to {out}"):
             index = hard_index(seq, i, objects, opts)
             for obj in objects:
                 write_binary_mask(stage / str(obj.id) / f"{seq.frame_name(i)}.png", index == obj.id)
@@ -75,8 +84,9 @@ def export_alpha(
     cancel: CancelFlag = None,
 ) -> Path:
     """`out/<object id>/<frame>.png`: soft alpha as 8- or 16-bit greyscale PNGs (opts.bit_depth)."""
+    seq = planned(seq, opts)
     with staged_folder(out, _meta("alpha", seq, objects, opts)) as stage:
-        for i in iterate_frames(seq.num_frames, progress, cancel, f"export to {out}"):
+        for i in iterate_frames(seq.plan.frames, progress, cancel, f"export to {out}"):
             for obj_id, alpha in object_mattes(seq, i, objects, opts, use_soft=True).items():
                 write_soft_mask(stage / str(obj_id) / f"{seq.frame_name(i)}.png", alpha, opts.bit_depth)
     return Path(out)
@@ -95,8 +105,9 @@ def export_cutout(
     RGB is straight (not premultiplied). With opts.bit_depth 16 the PNGs are 16-bit RGBA and RGB holds
     the source's full precision.
     """
+    seq = planned(seq, opts)
     with staged_folder(out, _meta("cutout", seq, objects, opts)) as stage:
-        for i in iterate_frames(seq.num_frames, progress, cancel, f"export to {out}"):
+        for i in iterate_frames(seq.plan.frames, progress, cancel, f"export to {out}"):
             alpha = quantize_alpha(combined_alpha(seq, i, objects, opts), opts.bit_depth)
             rgb = seq.frame(i) if opts.bit_depth == 8 else seq.frame16(i)
             atomic_write_png(stage / f"{seq.frame_name(i)}.png", np.dstack([rgb, alpha]))

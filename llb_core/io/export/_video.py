@@ -27,6 +27,7 @@ from llb_core.io.export._common import (
     hard_index,
     iterate_frames,
 )
+from llb_core.io.export._frames import PlannedSequence, planned
 
 BT709_TAGS = ["-color_range", "tv", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
 RGB_TO_709 = "scale=out_color_matrix=bt709:out_range=tv:flags=accurate_rnd+full_chroma_int"
@@ -35,7 +36,7 @@ EVEN_PAD = "pad=ceil(iw/2)*2:ceil(ih/2)*2"
 
 def _encode(
     out: Path,
-    seq: MaskSequence,
+    seq: PlannedSequence,
     in_pix_fmt: str,
     out_args: list[str],
     vf: str | None,
@@ -43,11 +44,14 @@ def _encode(
     progress: ProgressFn | None,
     cancel: CancelFlag,
 ) -> Path:
-    """Run one ffmpeg encode into a temp file beside `out`, renamed to `out` on success only."""
+    """Run one ffmpeg encode of the planned frames into a temp file beside `out`, renamed to `out` on success only.
+
+    Frames the plan skips are left out of the stream, so the video is that much shorter than the clip.
+    """
     with atomic_path(out) as tmp:
         writer = FfmpegWriter(tmp, seq.size, seq.fps, in_pix_fmt, out_args, vf)
         try:
-            for i in iterate_frames(seq.num_frames, progress, cancel, f"export to {out}"):
+            for i in iterate_frames(seq.plan.frames, progress, cancel, f"export to {out}"):
                 writer.write(frames(i))  # type: ignore[operator]
             writer.close()
         except BaseException:
@@ -69,6 +73,7 @@ def export_prores(
     With opts.bit_depth 16 the 16-bit source is fed to the encoder (useful for >8-bit sources).
     """
     out = check_file_out(out, (".mov",), "prores")
+    seq = planned(seq, opts)
     args = [
         "-c:v",
         "prores_ks",
@@ -112,6 +117,7 @@ def export_matte(
     `.mov`: ProRes 422 HQ, limited range, matte in luma (within 1 level of the 8-bit matte).
     """
     out = check_file_out(out, (".mov", ".mkv"), "matte")
+    seq = planned(seq, opts)
     depth = opts.bit_depth
     fmt = "gray" if depth == 8 else "gray16le"
     if out.suffix.lower() == ".mkv":
@@ -148,6 +154,7 @@ def export_overlay(
     Odd frame sizes are padded by one pixel (yuv420p needs even sizes).
     """
     out = check_file_out(out, (".mp4", ".mov"), "overlay")
+    seq = planned(seq, opts)
     args = [
         "-c:v",
         "libx264",

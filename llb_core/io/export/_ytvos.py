@@ -12,6 +12,7 @@ from llb_core.io._masks import write_index_mask
 from llb_core.io._objects import ObjectSpec
 from llb_core.io._progress import CancelFlag, ProgressFn
 from llb_core.io.export._common import ExportOptions, MaskSequence, hard_index, iterate_frames, staged_folder
+from llb_core.io.export._frames import planned
 
 
 def export_ytvos(
@@ -22,18 +23,27 @@ def export_ytvos(
     progress: ProgressFn | None = None,
     cancel: CancelFlag = None,
 ) -> Path:
-    """Write `out/Annotations/<video>/<frame>.png` for every frame and `out/meta.json`.
+    """Write `out/Annotations/<video>/<frame>.png` for every planned frame (`plan_frames`) and `out/meta.json`.
 
     `meta.json` follows the YouTube-VOS schema: `{"videos": {video: {"objects": {"<id>":
     {"category": name, "frames": [frame names where the object is present]}}}}}`.
     """
     out = Path(out)
+    seq = planned(seq, opts)
     video = opts.video_name or out.name
     frames_of: dict[int, list[str]] = {o.id: [] for o in objects}
-    meta = {"format": "ytvos", "frames": seq.num_frames, "fps": seq.fps, "video": video}
+    plan = seq.plan
+    meta = {
+        "format": "ytvos",
+        "frames": len(plan.frames),
+        "range": [plan.first, plan.last],
+        "missing": opts.missing,
+        "fps": seq.fps,
+        "video": video,
+    }
     with staged_folder(out, meta) as stage:
         ann = stage / "Annotations" / video
-        for i in iterate_frames(seq.num_frames, progress, cancel, f"export to {out}"):
+        for i in iterate_frames(plan.frames, progress, cancel, f"export to {out}"):
             index = hard_index(seq, i, objects, opts)
             name = seq.frame_name(i)
             write_index_mask(ann / f"{name}.png", index)

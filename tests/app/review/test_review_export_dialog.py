@@ -62,7 +62,7 @@ def test_coco_export_of_one_object_with_grow(qtbot, dialog, small_project, tmp_p
     dialog.set_format("coco")
     dialog.objects_list.item(1).setCheckState(Qt.CheckState.Unchecked)  # object 2, "back"
     dialog.grow_spin.setValue(3)
-    assert dialog.options() == ExportOptions(objects=(1,), grow=3, image_ext=".jpg")
+    assert dialog.options() == ExportOptions(objects=(1,), grow=3, image_ext=".jpg", frames=(0, 4), missing="skip")
     out = tmp_path / "anns.json"
     dialog.set_destination(out)
     assert run_export(qtbot, dialog) == out

@@ -12,6 +12,7 @@ from PIL import Image
 from app.render import CHECKER_GREYS, ViewMode, ViewState, checkerboard, compose
 from llb_core.io import ImageFolderSource, ObjectSpec, quantize_alpha
 from llb_core.io.export import ExportOptions, InMemorySequence, combined_alpha, export
+from tests.io.io_helpers import decode_video
 
 COLOURS = {1: (255, 0, 0), 2: (0, 0, 255)}
 
@@ -133,6 +134,32 @@ def test_cutout_equals_the_exported_rgba_over_the_checkerboard(davis_frame, tmp_
     assert np.abs(out.astype(np.float32) - expected).max() <= 1.0
     outside = rgba[:, :, 3] == 0
     assert set(np.unique(out[outside])) == set(CHECKER_GREYS)
+
+
+@pytest.mark.parametrize(("grow", "feather"), [(0, 0), (0, 5), (4, 3), (-3, 4)])
+def test_touching_objects_stay_opaque_along_their_seam(davis_frame, grow, feather):
+    rgb, mask = davis_frame  # the dog split in two objects that touch along a column
+    kernel = np.ones((3, 3), np.uint8)
+    seam = (cv2.dilate(mask, kernel) == 2) & (cv2.erode(np.where(mask == 0, 255, mask).astype(np.uint8), kernel) == 1)
+    reach = max(0, -grow) + feather + 1  # pixels this far inside the union are untouched by shrink and blur
+    inside = cv2.erode((mask > 0).astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
+    assert np.count_nonzero(seam & inside) > 100
+    state = ViewState(mode=ViewMode.MATTE, grow=grow, feather=feather)
+    assert np.all(compose(rgb, mask, COLOURS, set(), state)[seam & inside] == 255)
+    cutout = compose(rgb, mask, COLOURS, set(), ViewState(mode=ViewMode.CUTOUT, grow=grow, feather=feather))
+    assert np.array_equal(cutout[seam & inside], rgb[seam & inside])
+
+
+@pytest.mark.parametrize(("grow", "feather"), [(0, 0), (0, 5), (-3, 4)])
+def test_viewer_shows_what_the_exported_files_hold(davis_frame, tmp_path, grow, feather):
+    rgb, mask = davis_frame
+    seq = _sequence(rgb, mask, tmp_path)
+    opts = ExportOptions(grow=grow, feather=feather)
+    matte = decode_video(export(seq, "matte", tmp_path / "m.mkv", opts), seq.size, "gray")[0, :, :, 0]
+    alpha = np.asarray(Image.open(export(seq, "cutout", tmp_path / "cut", opts) / "00000.png"))[:, :, 3]
+    shown = compose(rgb, mask, COLOURS, set(), ViewState(mode=ViewMode.MATTE, grow=grow, feather=feather))
+    assert np.array_equal(shown[:, :, 0], matte)
+    assert np.array_equal(shown[:, :, 0], alpha)
 
 
 def test_rejects_mismatched_mask(davis_frame):
