@@ -116,6 +116,10 @@ def test_save_close_reopen_restores_everything_and_export_writes_the_format(qtbo
     assert window.frame_view.stale_overlay.isHidden()
     again.set_frame(3)
     assert window.frame_view.stale_overlay.isVisible()  # reopening shows the stale frames as stale
+    stroke(qtbot, window.canvas, [(100, 100), (160, 120)])  # the overlay lets strokes through
+    assert 3 in again.clip.keyframes and again.clip.stale == [4] and window.frame_view.stale_overlay.isHidden()
+    window.actions_["undo"].trigger()
+    assert again.clip.stale == [3, 4] and np.array_equal(again.clip.mask(3), expected["masks"][3])
 
     window.actions_["export"].trigger()  # opens once the engine has written every pending mask
     qtbot.waitUntil(lambda: getattr(window, "export", None) is not None and window.export.isVisible())
