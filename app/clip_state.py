@@ -1,10 +1,14 @@
 """What an open clip's masks are, frame by frame, in memory: the app's single source of truth. Qt-free.
 
 Names: a frame's *state* is its index mask (PNG-compressed bytes, or None when the frame has no mask), the
-objects it annotates when it is a keyframe (None otherwise), and the provenance of its propagated part (the
-run that produced it, None for a keyframe painted by hand). The engine's `Session` is rebuilt from these
-states for every run, so the two never drift apart; which frames a change invalidates is decided here with
-the engine's own rule (`llb_core.inference.keyframes.depends_on`).
+objects it annotates when it is a keyframe (None otherwise), the provenance of its propagated part (the
+run that produced it, None for a keyframe painted by hand) and whether it is *stale*. The engine's `Session`
+is rebuilt from these states for every run, so the two never drift apart; which frames a change invalidates
+is decided here with the engine's own rule (`llb_core.inference.keyframes.depends_on`).
+
+Stale frames: where the engine discards the propagated frames a correction invalidates, the app keeps their
+masks (shown, stored, exported) and marks them stale, so old and new results can be compared; a run treats
+them as still to compute and replaces them. The stale set is one piece of state, next to provenance.
 
 Masks not touched in this session are read from the project folder on first use (`loader`); once a frame's
 state is set here it is never read back from disk, so pending background writes cannot be read half-way.
@@ -50,6 +54,7 @@ class FrameState:
     mask: bytes | None = None
     annotated: frozenset[int] | None = None
     provenance: Provenance | None = None
+    stale: bool = False  # a correction invalidated its propagated part; a run will replace it
 
     @property
     def is_keyframe(self) -> bool:
@@ -72,6 +77,7 @@ class ClipState:
         loader: reads a frame's stored index mask (None if it has none); called at most once per frame.
         keyframes: keyframe -> the objects it annotates.
         provenance: propagated frame -> the run that produced it.
+        stale: frames whose propagated part a correction invalidated (kept until a run replaces them).
         exists: whether a frame not read yet has a stored mask, without reading it (default: read it).
     """
 
@@ -82,6 +88,7 @@ class ClipState:
         keyframes: Mapping[int, frozenset[int]] | None = None,
         provenance: Mapping[int, Provenance] | None = None,
         exists: Callable[[int], bool] | None = None,
+        stale: Iterable[int] = (),
     ) -> None:
         self.num_frames = num_frames
         self._loader = loader
@@ -89,6 +96,7 @@ class ClipState:
         self._masks: dict[int, bytes | None] = {}
         self._keyframes: dict[int, frozenset[int]] = dict(keyframes or {})
         self._provenance: dict[int, Provenance] = dict(provenance or {})
+        self._stale: set[int] = set(stale)
 
     # -- reading ---------------------------------------------------------------------------------
     def _bytes(self, frame: int) -> bytes | None:
@@ -103,7 +111,9 @@ class ClipState:
         return None if data is None else decode_mask(data)
 
     def state(self, frame: int) -> FrameState:
-        return FrameState(self._bytes(frame), self._keyframes.get(frame), self._provenance.get(frame))
+        return FrameState(
+            self._bytes(frame), self._keyframes.get(frame), self._provenance.get(frame), frame in self._stale
+        )
 
     def states(self, frames: Iterable[int]) -> States:
         return {f: self.state(f) for f in frames}
@@ -116,6 +126,18 @@ class ClipState:
     @property
     def provenance(self) -> dict[int, Provenance]:
         return dict(sorted(self._provenance.items()))
+
+    @property
+    def stale(self) -> list[int]:
+        """Frames marked stale, in order (see the module docstring)."""
+        return sorted(self._stale)
+
+    def is_stale(self, frame: int) -> bool:
+        return frame in self._stale
+
+    def needs_run(self, frame: int) -> bool:
+        """Whether a run should (re)compute `frame`: it has no mask, or its mask is stale."""
+        return frame in self._stale or not self.has_mask(frame)
 
     def has_mask(self, frame: int) -> bool:
         if frame not in self._masks and self._exists is not None:
@@ -142,6 +164,7 @@ class ClipState:
                 self._provenance.pop(frame, None)
             else:
                 self._provenance[frame] = st.provenance
+            (self._stale.add if st.stale else self._stale.discard)(frame)
 
     # -- what a change implies -------------------------------------------------------------------
     def _invalidated(self, changed: int, after_keyframes: list[int], count: int) -> list[int]:
@@ -153,37 +176,34 @@ class ClipState:
             if depends_on(f, prov, changed, before, after_keyframes, count)
         ]
 
-    def _drop_propagated(self, frames: Iterable[int], out: States) -> None:
-        """States of `frames` without their propagated part (a keyframe keeps its own annotation)."""
+    def _mark_stale(self, frames: Iterable[int], out: States) -> None:
+        """States of `frames` marked stale, masks kept (frames already stale do not change)."""
         for f in frames:
-            if f in out:
-                continue
-            if f in self._keyframes:
-                out[f] = FrameState(encode_mask(self.keyframe_mask(f)), self._keyframes[f], None)
-            else:
-                out[f] = EMPTY
+            if f not in out and f not in self._stale:
+                out[f] = FrameState(self._bytes(f), self._keyframes.get(f), self._provenance[f], True)
 
     def edit(self, frame: int, mask: np.ndarray, annotated: Iterable[int], count: int) -> States:
         """The states after a person sets `frame`'s mask: it becomes a keyframe annotating `annotated`, and
-        every propagated frame that depended on it loses its propagated mask.
+        every propagated frame that depended on it is marked stale.
 
         Args:
             count: `SessionSettings.keyframes_in_memory`.
         """
         after_kf = sorted(set(self._keyframes) | {frame})
         out: States = {frame: FrameState(encode_mask(mask), frozenset(annotated), None)}
-        self._drop_propagated(self._invalidated(frame, after_kf, count), out)
+        self._mark_stale(self._invalidated(frame, after_kf, count), out)
         return out
 
     def unkeyframe(self, frame: int, count: int) -> States:
         """The states after keyframe `frame` becomes an ordinary frame (its hand-made mask goes unless a
-        propagated part remains)."""
+        propagated part remains); the frames that depended on it are marked stale."""
         if frame not in self._keyframes:
             raise KeyError(f"frame {frame} is not a keyframe")
         after_kf = sorted(set(self._keyframes) - {frame})
         prov = self._provenance.get(frame)
-        out: States = {frame: FrameState(self._bytes(frame), None, prov) if prov is not None else EMPTY}
-        self._drop_propagated(self._invalidated(frame, after_kf, count), out)
+        own = FrameState(self._bytes(frame), None, prov, frame in self._stale) if prov is not None else EMPTY
+        out: States = {frame: own}
+        self._mark_stale(self._invalidated(frame, after_kf, count), out)
         return out
 
     def without_object(self, obj_id: int) -> States:
@@ -202,7 +222,8 @@ class ClipState:
             if mask is None or (annotated is None and prov is None):
                 out[f] = EMPTY
             else:
-                out[f] = FrameState(encode_mask(np.where(mask == obj_id, 0, mask).astype(np.uint8)), annotated, prov)
+                kept = encode_mask(np.where(mask == obj_id, 0, mask).astype(np.uint8))
+                out[f] = FrameState(kept, annotated, prov, f in self._stale)
         return out
 
 
@@ -229,6 +250,26 @@ def decode_provenance(value: Any, num_frames: int) -> dict[int, Provenance]:  # 
             continue
         for f in range(max(first, 0), min(last, num_frames - 1) + 1):
             out[f] = Provenance(start, direction)
+    return out
+
+
+def encode_frames(frames: Iterable[int]) -> list[list[int]]:
+    """Run-length form of a set of frames for the project settings: [[first, last], ...]."""
+    out: list[list[int]] = []
+    for f in sorted(set(frames)):
+        if out and out[-1][1] == f - 1:
+            out[-1][1] = f
+        else:
+            out.append([f, f])
+    return out
+
+
+def decode_frames(value: Any, num_frames: int) -> set[int]:  # noqa: ANN401
+    """Inverse of `encode_frames`; malformed entries are skipped, frames outside the clip dropped."""
+    out: set[int] = set()
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, list) and len(item) == 2 and all(isinstance(v, int) for v in item):
+            out.update(range(max(item[0], 0), min(item[1], num_frames - 1) + 1))
     return out
 
 

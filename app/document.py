@@ -1,8 +1,9 @@
 """`Document`: the Qt-side model of one open project; widgets read it and subscribe to its signals.
 
 One owner for each piece of state:
-- masks, keyframes and provenance: `self.clip` (`ClipState`), changed only through `apply_states` (which
-  every undo step uses) and by the frames a running propagation delivers;
+- masks, keyframes, provenance and stale frames: `self.clip` (`ClipState`), changed only through
+  `apply_states` (which every undo step uses) and by the frames a running propagation delivers; persisted in
+  the project's settings (`app.keyframe_objects`, `app.provenance`, `app.stale`);
 - objects (id, name, colour): the project manifest (`Project`, journaled on every change);
 - hidden / locked objects, the active object, the current frame and the view state: this class, persisted
   in the project's settings on save (`app.view`);
@@ -12,6 +13,7 @@ One owner for each piece of state:
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -21,8 +23,10 @@ from app.clip_state import (
     ClipState,
     FrameState,
     States,
+    decode_frames,
     decode_keyframes,
     decode_provenance,
+    encode_frames,
     encode_keyframes,
     encode_mask,
     encode_provenance,
@@ -41,6 +45,7 @@ log = logging.getLogger(__name__)
 
 KEY_KEYFRAMES = "app.keyframe_objects"
 KEY_PROVENANCE = "app.provenance"
+KEY_STALE = "app.stale"  # frames a correction invalidated, kept until a run replaces them: [[first, last], ...]
 KEY_FLAGS = "app.flags"
 KEY_VIEW = "app.view"
 UNDO_LIMIT = 100
@@ -60,7 +65,7 @@ class Document(QObject):
     mask_changed = Signal(int)  # that frame's displayed mask changed (edit, run, undo)
     objects_changed = Signal()
     active_object_changed = Signal(int)  # 0: none
-    timeline_changed = Signal()  # keyframes, propagated frames or flags
+    timeline_changed = Signal()  # keyframes, propagated or stale frames, or flags
     view_changed = Signal(object)  # ViewState
     run_recorded = Signal(object)  # RunSummary, after the run's undo step exists
     write_failed = Signal(str)  # message
@@ -82,6 +87,7 @@ class Document(QObject):
             decode_keyframes(st.get(KEY_KEYFRAMES), project.keyframes, ids),
             decode_provenance(st.get(KEY_PROVENANCE), project.num_frames),
             exists=project.has_mask,
+            stale=decode_frames(st.get(KEY_STALE), project.num_frames),
         )
         raw_flags = st.get(KEY_FLAGS)
         self.flags: dict[int, str] = {int(k): str(v) for k, v in (raw_flags or {}).items() if str(k).isdigit()}
@@ -217,13 +223,15 @@ class Document(QObject):
 
     # -- the one way masks change ----------------------------------------------------------------
     def apply_states(self, states: States, stats: dict[int, FrameStats] | None = None) -> None:
-        """Set frames' states: memory, manifest, mask files (through the engine), signals."""
+        """Set frames' states: memory, manifest, mask files (through the engine), signals. A frame whose state
+        changes only in being stale keeps its mask file and stats."""
         if not states:
             return
         was = self.clip.keyframes
+        changed = {f: st for f, st in states.items() if replace(self.clip.state(f), stale=st.stale) != st}
         self.clip.set_states(states)
         now = self.clip.keyframes
-        for frame in states:
+        for frame in changed:
             if frame in now and frame not in was:
                 self.project.add_keyframe(frame)
             elif frame in was and frame not in now:
@@ -234,8 +242,9 @@ class Document(QObject):
                 self.stats[frame] = frame_stats(st.array())  # a person's mask: full confidence, its areas
         self.stats.update(stats or {})
         self._persist_clip()
-        self.engine.write({f: st.array() for f, st in states.items()})
-        self._refresh_flags(states)
+        if changed:
+            self.engine.write({f: st.array() for f, st in changed.items()})
+        self._refresh_flags(changed)
         for frame in states:
             self.mask_changed.emit(frame)
         self.timeline_changed.emit()
@@ -247,6 +256,9 @@ class Document(QObject):
         provenance = encode_provenance(self.clip.provenance)
         if provenance != self.project.settings.get(KEY_PROVENANCE):
             self.project.set_setting(KEY_PROVENANCE, provenance)
+        stale = encode_frames(self.clip.stale)
+        if stale != self.project.settings.get(KEY_STALE, []):
+            self.project.set_setting(KEY_STALE, stale)
 
     def _refresh_flags(self, changed: States | None = None) -> None:
         """Flags from the stats of this session's runs; flags loaded with the project stay for frames
@@ -317,17 +329,23 @@ class Document(QObject):
             raise ValueError("No frame is annotated yet: paint an object on a frame, then propagate from there.")
         objects = {o.id: o.name for o in self.project.objects}
         if fill_missing:
-            missing = frozenset(f for f in range(self.num_frames) if not self.clip.has_mask(f))
+            missing = frozenset(f for f in range(self.num_frames) if self.clip.needs_run(f))
             return RunRequest(None, "both", objects, keyframes, self.settings, fill_missing=True, missing=missing)
         assert start is not None
         state = self.clip.state(start)
         if state.mask is None:
             raise ValueError(f"Frame {start} has no mask to propagate from: paint the object on it first.")
-        start_mask = state.array() if (not state.is_keyframe or state.provenance is not None) else None
+        if state.stale and not state.is_keyframe:
+            raise ValueError(
+                f"Frame {start} is stale (a correction changed what it was propagated from): propagate from the "
+                "keyframe before it, or use Propagate ▸ Fill missing frames, which re-runs every stale frame."
+            )
+        own_part = state.stale or state.provenance is None  # a stale keyframe starts from its annotation alone
+        start_mask = None if state.is_keyframe and own_part else state.array()
         return RunRequest(start, direction, objects, keyframes, self.settings, start_mask, state.provenance)  # type: ignore[arg-type]
 
     def propagate(self, direction: str = "forward", fill_missing: bool = False) -> None:
-        """Start a run from the current frame (or fill every frame without a mask)."""
+        """Start a run from the current frame (or fill every frame without a mask or with a stale one)."""
         self.cancel_edit()
         request = self.run_request(None if fill_missing else self.current_frame, direction, fill_missing)
         self._run_before, self._run_after, self._stats_before = {}, {}, {}
@@ -339,7 +357,8 @@ class Document(QObject):
         if f not in self._run_before:  # the stored mask the worker replaced is the truth: a lazy read of this
             # frame during the run may already have seen the new file
             replaced = None if update.replaced is None else encode_mask(update.replaced)
-            self._run_before[f] = FrameState(replaced, self.clip.keyframes.get(f), self.clip.provenance.get(f))
+            kf, prov = self.clip.keyframes.get(f), self.clip.provenance.get(f)
+            self._run_before[f] = FrameState(replaced, kf, prov, self.clip.is_stale(f))
             if f in self.stats:
                 self._stats_before[f] = self.stats[f]
         after = FrameState(encode_mask(update.mask), self.clip.keyframes.get(f), update.provenance)

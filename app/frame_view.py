@@ -1,7 +1,8 @@
 """`FrameView`: keeps the canvas showing the document's current frame, composed for the view state.
 
 The single call site of `compose` (the review module's renderer). A frame that cannot be decoded is reported
-once and shown black, so one bad frame never takes the app down.
+once and shown black, so one bad frame never takes the app down. A stale frame (see `app.clip_state`) is shown
+as it is, under a `StaleOverlay`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from app.canvas import Canvas
 from app.document import Document
 from app.render import compose
+from app.widgets.stale_overlay import StaleOverlay
 from llb_core.errors import LLBError
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,7 @@ class FrameView(QObject):
     def __init__(self, canvas: Canvas, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.canvas = canvas
+        self.stale_overlay = StaleOverlay(canvas)
         self.document: Document | None = None
         self._reported: set[int] = set()
 
@@ -51,8 +54,10 @@ class FrameView(QObject):
         doc = self.document
         if doc is None:
             self.canvas.set_image(None)
+            self.stale_overlay.set_stale(False)
             return
         frame = doc.current_frame
+        self.stale_overlay.set_stale(doc.clip.is_stale(frame))
         try:
             rgb = doc.frame_image(frame)
         except (LLBError, OSError) as err:

@@ -34,6 +34,7 @@ from app.frame_view import FrameView
 from app.settings import AppSettings
 from app.tools.toolbox import ToolBox
 from app.widgets.device_status import DeviceStatus
+from app.widgets.history_panel import HistoryDock
 from app.widgets.objects_panel import ObjectsPanel
 from app.widgets.progress_panel import ProgressPanel
 from app.widgets.timeline import Timeline
@@ -60,6 +61,7 @@ class MainWindow(QMainWindow):
         self.toolbox = ToolBox(self.canvas, self)
         self.objects_panel = ObjectsPanel()
         self.timeline = Timeline()
+        self.history = HistoryDock(self)
         self.progress = ProgressPanel()
         self.device_status = DeviceStatus()
         self.brush_size = QSpinBox()
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.resizeDocks([dock], [240], Qt.Orientation.Horizontal)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history)  # below the objects
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.device_status)
 
@@ -103,6 +106,8 @@ class MainWindow(QMainWindow):
                 self.recent_menu = menus[menu].addMenu("Open &recent")
             if name in ("export", "redo", "remove_keyframe", "zoom_out", "smaller", "clear_object", "fill_missing"):
                 menus[menu].addSeparator()
+        menus["View"].addSeparator()
+        menus["View"].addAction(self.history.toggleViewAction())
 
     def _build_toolbars(self) -> None:
         a = self.actions_
@@ -221,7 +226,7 @@ class MainWindow(QMainWindow):
         return self.studio.document
 
     def _document_changed(self, doc: Document | None) -> None:
-        for widget in (self.frame_view, self.toolbox, self.objects_panel, self.timeline):
+        for widget in (self.frame_view, self.toolbox, self.objects_panel, self.timeline, self.history):
             widget.set_document(doc)
         if doc is not None:
             stack = doc.undo_stack
@@ -239,6 +244,7 @@ class MainWindow(QMainWindow):
     def _busy_changed(self, busy: bool) -> None:
         self.toolbox.set_enabled(not busy)
         self.objects_panel.set_editable(not busy)
+        self.history.set_editable(not busy)
         self._update_actions()
 
     def _update_actions(self, *_: object) -> None:

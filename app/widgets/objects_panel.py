@@ -1,10 +1,14 @@
-"""`ObjectsPanel`: the document's objects; add, remove, rename, recolour, hide, lock, pick the active one."""
+"""`ObjectsPanel`: the document's objects; add, remove, rename, recolour, hide, lock, pick the active one.
+
+The eye and lock cells are toggles only: clicking them never selects the row, so the active object (what the
+next stroke paints) stays the same.
+"""
 
 from __future__ import annotations
 
 import qtawesome as qta
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QColorDialog,
@@ -31,6 +35,48 @@ def swatch(colour: tuple[int, int, int], size: int = 14) -> QIcon:
     return QIcon(pix)
 
 
+class ObjectList(QTreeWidget):
+    """The rows of objects; a left click on an eye or lock cell emits `toggled` instead of selecting the row."""
+
+    toggled = Signal(int, int)  # object id, column (VISIBLE or LOCKED)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._toggling = False  # a press went to an icon cell: the drag and release that follow select nothing
+
+    def _toggle_at(self, event: QMouseEvent) -> bool:
+        """Emit `toggled` if `event` is a left click on an icon cell; True if it was."""
+        if event.button() != Qt.MouseButton.LeftButton:
+            return False
+        index = self.indexAt(event.position().toPoint())
+        if not index.isValid() or index.column() not in (VISIBLE, LOCKED):
+            return False
+        item = self.itemFromIndex(index)
+        self._toggling = True
+        self.toggled.emit(int(item.data(NAME, ID_ROLE)), index.column())
+        event.accept()
+        return True
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if not self._toggle_at(event):
+            super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - the second click toggles back
+        if not self._toggle_at(event):
+            super().mouseDoubleClickEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - a drag would select the row under it
+        if not self._toggling:
+            super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._toggling:
+            self._toggling = False
+            event.accept()
+        else:
+            super().mouseReleaseEvent(event)
+
+
 class ObjectsPanel(QWidget):
     """The objects: double-click a name to rename; click the eye or lock column to hide or lock."""
 
@@ -38,7 +84,7 @@ class ObjectsPanel(QWidget):
         super().__init__(parent)
         self.document: Document | None = None
         self._editable = True
-        self.list = QTreeWidget()
+        self.list = ObjectList()
         self.list.setColumnCount(3)
         self.list.setHeaderHidden(True)
         self.list.setRootIsDecorated(False)
@@ -54,7 +100,7 @@ class ObjectsPanel(QWidget):
         )
         self.list.currentItemChanged.connect(self._current_changed)
         self.list.itemChanged.connect(self._renamed)
-        self.list.itemClicked.connect(self._clicked)
+        self.list.toggled.connect(self._toggled)
         self.add_button = self._button("fa5s.plus", "Add an object (it becomes the active one)", self._add)
         self.remove_button = self._button("fa5s.trash", "Remove the selected object from every frame", self._remove)
         self.colour_button = self._button("fa5s.palette", "Change the selected object's colour", self._recolour)
@@ -147,10 +193,9 @@ class ObjectsPanel(QWidget):
         else:
             self._refresh()
 
-    def _clicked(self, item: QTreeWidgetItem, column: int) -> None:
+    def _toggled(self, obj: int, column: int) -> None:
         if self.document is None:
             return
-        obj = int(item.data(NAME, ID_ROLE))
         if column == VISIBLE:
             self.document.set_hidden(obj, obj not in self.document.hidden)
         elif column == LOCKED:

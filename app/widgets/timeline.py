@@ -178,14 +178,14 @@ class Timeline(QWidget):
         for w in (self.slider, self.strip, *self.buttons.values()):
             w.setEnabled(doc is not None)
         if doc is None:
-            self.strip.set_data(0, [], [], {})
+            self.strip.set_data(0, [], [], {}, [])
             self.info.setText("")
             return
         self.slider.blockSignals(True)
         self.slider.setRange(0, doc.num_frames - 1)
         self.slider.setValue(doc.current_frame)
         self.slider.blockSignals(False)
-        self.strip.set_data(doc.num_frames, doc.clip.provenance, doc.clip.keyframes, doc.flags)
+        self.strip.set_data(doc.num_frames, doc.clip.provenance, doc.clip.keyframes, doc.flags, doc.clip.stale)
         QTimer.singleShot(0, self._align_strip)  # the slider's label width follows the frame count
         self.strip.set_current(doc.current_frame)
         self.buttons["prev_flag"].setEnabled(bool(doc.flags))
@@ -202,6 +202,8 @@ class Timeline(QWidget):
             parts.append("keyframe")
         elif f in doc.clip.provenance:
             parts.append("propagated")
+        if doc.clip.is_stale(f):
+            parts.append("stale: re-run to update")
         if f in doc.flags:
             parts.append(f"flagged: {doc.flags[f]}")
         text = " · ".join(parts)

@@ -1,15 +1,18 @@
-"""`TimelineStrip`: a painted bar of the clip's frames: propagated ranges, keyframes, flagged frames, the
-current frame. Click or drag to ask for a frame."""
+"""`TimelineStrip`: a painted bar of the clip's frames: propagated ranges, stale ranges (hatched: a correction
+invalidated them, a run will replace them), keyframes, flagged frames, the current frame. Click or drag to ask
+for a frame."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 PROPAGATED = QColor(64, 160, 170)
+STALE = QColor(150, 120, 60)  # under a dark hatch: stands apart from fresh propagated frames in any theme
+STALE_HATCH = QColor(30, 30, 30, 170)
 KEYFRAME = QColor(255, 196, 61)
 FLAG = QColor(235, 80, 70)
 TRACK = QColor(58, 61, 66)
@@ -41,15 +44,25 @@ class TimelineStrip(QWidget):
         self.num_frames = 0
         self.current = 0
         self._propagated: list[tuple[int, int]] = []
+        self._stale: set[int] = set()
+        self._stale_runs: list[tuple[int, int]] = []
         self._keyframes: list[int] = []
         self._flags: dict[int, str] = {}
         self._ends: tuple[float, float] | None = None  # x of the first and last frames' centres
 
     def set_data(
-        self, num_frames: int, propagated: Iterable[int], keyframes: Iterable[int], flags: dict[int, str]
+        self,
+        num_frames: int,
+        propagated: Iterable[int],
+        keyframes: Iterable[int],
+        flags: dict[int, str],
+        stale: Iterable[int] = (),
     ) -> None:
+        """What to draw; `stale` frames are drawn hatched instead of as propagated."""
         self.num_frames = num_frames
-        self._propagated = runs(propagated)
+        self._stale = set(stale)
+        self._stale_runs = runs(self._stale)
+        self._propagated = runs(set(propagated) - self._stale)
         self._keyframes = sorted(keyframes)
         self._flags = dict(flags)
         self.update()
@@ -91,6 +104,8 @@ class TimelineStrip(QWidget):
         tip = f"frame {frame}"
         if frame in self._keyframes:
             tip += " · keyframe"
+        if frame in self._stale:
+            tip += " · stale: re-run to update"
         if frame in self._flags:
             tip += f" · flagged: {self._flags[frame]}"
         self.setToolTip(tip)
@@ -111,6 +126,11 @@ class TimelineStrip(QWidget):
                 QRectF(self._x(first), track.top(), max(1.0, self._x(last + 1) - self._x(first)), track.height()),
                 PROPAGATED,
             )
+        hatch = QBrush(STALE_HATCH, Qt.BrushStyle.BDiagPattern)
+        for first, last in self._stale_runs:
+            rect = QRectF(self._x(first), track.top(), max(1.0, self._x(last + 1) - self._x(first)), track.height())
+            p.fillRect(rect, STALE)
+            p.fillRect(rect, hatch)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(FLAG)
         for f in self._flags:

@@ -1,6 +1,9 @@
-"""ClipState: what a change invalidates must match the engine's own Session, frame for frame."""
+"""ClipState: what a change invalidates must match the engine's own Session, frame for frame; the app keeps
+those frames' masks and marks them stale where the engine discards them."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -8,9 +11,11 @@ import pytest
 from app.clip_state import (
     ClipState,
     FrameState,
+    decode_frames,
     decode_keyframes,
     decode_mask,
     decode_provenance,
+    encode_frames,
     encode_keyframes,
     encode_mask,
     encode_provenance,
@@ -59,8 +64,13 @@ def both(keyframes: dict[int, int], provenance: dict[int, Provenance]) -> tuple[
     return session, clip
 
 
-def emptied(states: dict[int, FrameState]) -> list[int]:
-    return sorted(f for f, st in states.items() if st.mask is None)
+def marked_stale(states: dict[int, FrameState]) -> list[int]:
+    return sorted(f for f, st in states.items() if st.stale)
+
+
+def kept(clip: ClipState, states: dict[int, FrameState]) -> bool:
+    """Every frame marked stale keeps its mask, keyframe status and provenance exactly."""
+    return all(replace(st, stale=False) == clip.state(f) for f, st in states.items() if st.stale)
 
 
 @pytest.mark.parametrize("changed", [0, 3, 10, 12, 19, 20, 25, 29])
@@ -71,8 +81,10 @@ def test_invalidation_matches_the_session(changed):
     count = session.settings.keyframes_in_memory
     states = clip.edit(changed, blob(1, 4), {1, 2}, count)
     stale = session.set_keyframe(changed, blob(1, 4))
-    assert emptied(states) == sorted(set(stale) - {changed})
-    assert states[changed].is_keyframe and states[changed].provenance is None
+    assert marked_stale(states) == sorted(set(stale) - {changed})
+    assert set(states) == set(stale) | {changed}  # nothing else changes
+    assert kept(clip, states)
+    assert states[changed].is_keyframe and states[changed].provenance is None and not states[changed].stale
     assert np.array_equal(states[changed].array(), blob(1, 4))
 
 
@@ -81,8 +93,32 @@ def test_unkeyframe_matches_the_session():
     session, clip = both({0: 1, 10: 1}, prov)
     states = clip.unkeyframe(10, session.settings.keyframes_in_memory)
     stale = session.remove_keyframe(10)
-    assert emptied(states) == sorted(set(stale) | {10})
+    assert marked_stale(states) == sorted(stale) and kept(clip, states)
+    assert states[10] == FrameState()  # a keyframe without a propagated part loses its mask
     assert not states[10].is_keyframe
+
+
+def test_stale_frames_until_a_run_or_a_stroke_replaces_them_and_undo_is_exact():
+    prov = {f: Provenance(0, 1) for f in range(1, 10)}
+    session, clip = both({0: 1}, prov)
+    count = session.settings.keyframes_in_memory
+    original = clip.states(range(10))
+    after = clip.edit(5, blob(1, 4), {1, 2}, count)
+    before = clip.states(after)
+    clip.set_states(after)
+    assert clip.stale == list(range(6, 10)) and clip.provenance == {f: p for f, p in prov.items() if f != 5}
+    assert all(np.array_equal(clip.mask(f), blob(1, 5)) for f in range(6, 10))  # their masks stay
+    assert clip.needs_run(7) and not clip.needs_run(4) and not clip.is_stale(5)
+    again = clip.edit(5, blob(1, 3), {1, 2}, count)
+    assert set(again) == {5}  # frames already stale do not change again
+    clip.set_states(before)  # undo
+    assert clip.states(range(10)) == original and clip.stale == []
+    clip.set_states(after)  # redo
+    assert clip.stale == list(range(6, 10))
+    clip.set_states({7: FrameState(encode_mask(blob(1, 6)), None, Provenance(5, 1))})  # a run delivers frame 7
+    assert clip.stale == [6, 8, 9] and clip.provenance[7] == Provenance(5, 1)
+    clip.set_states(clip.edit(8, blob(1, 2), {1, 2}, count))  # painting a stale frame makes it a fresh keyframe
+    assert not clip.is_stale(8) and 8 in clip.keyframes
 
 
 def test_states_round_trip_and_lazy_loading():
@@ -117,6 +153,9 @@ def test_settings_encodings_round_trip():
     assert encode_provenance(prov) == [[1, 3, 0, 1], [7, 8, 9, -1]]
     assert decode_provenance(encode_provenance(prov), 10) == prov
     assert decode_provenance([[1, 2, 0, 5], "x", [8, 20, 9, -1]], 10) == {8: Provenance(9, -1), 9: Provenance(9, -1)}
+    assert encode_frames([9, 3, 4, 5, 1]) == [[1, 1], [3, 5], [9, 9]]
+    assert decode_frames(encode_frames([9, 3, 4, 5, 1]), 10) == {1, 3, 4, 5, 9}
+    assert decode_frames([[8, 12], "x", [3], [2.0, 3]], 10) == {8, 9}
     kf = {0: frozenset({1}), 5: frozenset({1, 2})}
     assert decode_keyframes(encode_keyframes(kf), [0, 5, 9], [1, 2]) == kf | {9: frozenset({1, 2})}
 

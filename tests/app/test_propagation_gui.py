@@ -7,10 +7,12 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor
 
+from app.widgets.timeline_strip import PROPAGATED, STALE
 from llb_core.inference import Provenance
 from tests.app.conftest import gt_mask
-from tests.app.helpers import iou, paint_inside, stored_masks, stroke
+from tests.app.helpers import iou, paint_inside, same_masks, stored_masks, stroke
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 RUN_TIMEOUT = 180_000  # ms; the test machine is shared with a training job
@@ -25,6 +27,14 @@ def open_and_paint(qtbot, window, clip) -> np.ndarray:
     mask = doc.clip.mask(0)
     assert mask is not None and 0 in doc.clip.keyframes
     return mask
+
+
+def strip_colour(strip, frame: int):
+    """The colour the timeline strip paints most in the middle of `frame`'s span (hatching aside)."""
+    image = strip.grab().toImage()
+    x, y = round(strip._x(frame + 0.5)), strip.height() // 2
+    seen = [image.pixelColor(x + dx, y + dy).rgb() for dx in range(-3, 4) for dy in range(-3, 4)]
+    return QColor.fromRgb(max(set(seen), key=seen.count))
 
 
 def run(qtbot, window, direction: str = "forward", fill_missing: bool = False):
@@ -103,11 +113,27 @@ def test_correction_repropagates_only_the_frames_after_it(qtbot, window, make_cl
     y = int(np.median(ys))
     stroke(qtbot, window.canvas, [(int(xs.min()), y), (int(xs.max()), y)])  # erase a band across the dog
     assert 5 in doc.clip.keyframes
-    assert not np.array_equal(doc.clip.mask(5), before[5])
-    assert all(doc.clip.mask(f) is None for f in range(6, 11))  # they depended on frame 5
-    assert all(np.array_equal(doc.clip.mask(f), before[f]) for f in range(5))
-    summary = run(qtbot, window)
+    corrected = doc.clip.mask(5).copy()
+    assert not np.array_equal(corrected, before[5])
+    assert doc.clip.stale == list(range(6, 11))  # they depended on frame 5: kept, marked stale
+    assert all(np.array_equal(doc.clip.mask(f), before[f]) for f in range(11) if f != 5)
+    assert window.frame_view.stale_overlay.isHidden()  # frame 5 itself is the fresh correction
+    doc.set_frame(8)
+    assert window.frame_view.stale_overlay.isVisible() and "stale" in window.timeline.info.toolTip()
+    assert strip_colour(window.timeline.strip, 8) == STALE and strip_colour(window.timeline.strip, 3) == PROPAGATED
+    with pytest.raises(ValueError, match="stale"):
+        doc.run_request(8)  # a stale mask is no start for a run
+    window.actions_["undo"].trigger()  # exact: the frames are fresh again, with the same masks
+    assert doc.clip.stale == [] and 5 not in doc.clip.keyframes and window.frame_view.stale_overlay.isHidden()
+    assert all(np.array_equal(doc.clip.mask(f), before[f]) for f in range(11))
+    assert strip_colour(window.timeline.strip, 8) == PROPAGATED
+    window.actions_["redo"].trigger()
+    assert doc.clip.stale == list(range(6, 11)) and np.array_equal(doc.clip.mask(5), corrected)
+    assert window.frame_view.stale_overlay.isVisible()
+    qtbot.waitUntil(lambda: same_masks(stored_masks(doc.project), {**before, 5: corrected}))  # stale masks stay stored
+    summary = run(qtbot, window, fill_missing=True)  # fill missing re-runs the stale frames
     assert summary.frames == list(range(6, 11))  # only the frames after the correction were recomputed
+    assert doc.clip.stale == [] and window.frame_view.stale_overlay.isHidden()
     for f in range(5):
         assert np.array_equal(doc.clip.mask(f), before[f]), f"frame {f} before the correction changed"
     for f in range(1, 5):

@@ -97,6 +97,7 @@ def test_save_close_reopen_restores_everything_and_export_writes_the_format(qtbo
         "provenance": doc.clip.provenance,
     }
     assert expected["keyframes"] == {0: frozenset({1}), 2: frozenset({1, 2})}
+    assert doc.clip.stale == [3, 4] and all(expected["masks"][f] is not None for f in (3, 4))  # kept, stale
     folder = doc.project.folder
     assert studio.save() and studio.close_document()
     assert window.document is None and window.canvas.image_size() is None
@@ -109,8 +110,16 @@ def test_save_close_reopen_restores_everything_and_export_writes_the_format(qtbo
     assert again.objects == expected["objects"] and again.objects[1].name == "ball"
     assert again.clip.keyframes == expected["keyframes"]
     assert again.clip.provenance == expected["provenance"]
+    assert again.clip.stale == [3, 4] and again.project.settings["app.stale"] == [[3, 4]]
     assert (again.current_frame, again.hidden, again.locked, again.active_object) == (2, {2}, {1}, 2)
     assert window.timeline.slider.value() == 2
+    assert window.frame_view.stale_overlay.isHidden()
+    again.set_frame(3)
+    assert window.frame_view.stale_overlay.isVisible()  # reopening shows the stale frames as stale
+    stroke(qtbot, window.canvas, [(100, 100), (160, 120)])  # the overlay lets strokes through
+    assert 3 in again.clip.keyframes and again.clip.stale == [4] and window.frame_view.stale_overlay.isHidden()
+    window.actions_["undo"].trigger()
+    assert again.clip.stale == [3, 4] and np.array_equal(again.clip.mask(3), expected["masks"][3])
 
     window.actions_["export"].trigger()  # opens once the engine has written every pending mask
     qtbot.waitUntil(lambda: getattr(window, "export", None) is not None and window.export.isVisible())
@@ -121,7 +130,7 @@ def test_save_close_reopen_restores_everything_and_export_writes_the_format(qtbo
     with qtbot.waitSignal(dialog.exported, timeout=60_000) as blocker:
         dialog.start()
     assert blocker.args[0] == out
-    for f in range(5):  # frames without a mask are skipped: the dialog's default for image sequences
+    for f in range(5):  # stale frames are exported like any other; frames without a mask are skipped (the default)
         path, want = out / f"{f:05d}.png", expected["masks"][f]
         if want is None:
             assert not path.exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QMenu
 
 from app.canvas import Canvas
 from app.render import ViewMode
@@ -112,6 +112,61 @@ def test_objects_panel_add_rename_hide_remove_with_undo(qtbot, window, make_clip
     window.actions_["undo"].trigger()  # the object 1 stroke
     window.actions_["undo"].trigger()  # the rename
     assert doc.project.object(1).name == "object 1" and doc.clip.mask(0) is None
+
+
+def click_cell(qtbot, panel, row: int, column: int) -> None:
+    """A left click in the middle of one cell of the objects list."""
+    tree = panel.list
+    rect = tree.visualItemRect(tree.topLevelItem(row))
+    x = tree.columnViewportPosition(column) + tree.columnWidth(column) // 2
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, rect.center().y()))
+
+
+def test_eye_and_lock_cells_toggle_without_changing_the_active_object(qtbot, window, make_clip):
+    assert window.studio.open_path(make_clip(2))
+    doc, panel = window.document, window.objects_panel
+    panel.add_button.click()
+    panel.add_button.click()
+    doc.set_active_object(1)
+    click_cell(qtbot, panel, 1, 1)  # object 2's eye
+    assert doc.hidden == {2} and doc.active_object == 1
+    assert panel.list.currentItem() is panel.list.topLevelItem(0)
+    click_cell(qtbot, panel, 1, 2)  # object 2's lock
+    assert doc.locked == {2} and doc.active_object == 1
+    stroke(qtbot, window.canvas, [(300, 200), (400, 200)])  # the next stroke still paints object 1
+    assert set(np.unique(doc.clip.mask(0))) == {0, 1}
+    click_cell(qtbot, panel, 1, 1)
+    click_cell(qtbot, panel, 1, 2)
+    assert doc.hidden == set() and doc.locked == set() and doc.active_object == 1
+    click_cell(qtbot, panel, 1, 0)  # the name cell still picks the active object
+    assert doc.active_object == 2
+
+
+def test_history_lists_the_strokes_and_a_click_jumps_back(qtbot, window, make_clip):
+    history = window.history
+    toggle = history.toggleViewAction()
+    view_menu = next(m for m in window.menuBar().findChildren(QMenu) if m.title() == "&View")
+    assert toggle in view_menu.actions()
+    assert history.isVisible()
+    toggle.trigger()
+    assert not history.isVisible()
+    toggle.trigger()
+    assert history.isVisible()
+    assert window.studio.open_path(make_clip(2))
+    doc, view = window.document, window.history.view
+    assert view.stack() is doc.undo_stack
+    stroke(qtbot, window.canvas, [(300, 200), (400, 200)])
+    first = doc.clip.mask(0).copy()
+    stroke(qtbot, window.canvas, [(300, 300), (400, 300)])
+    model, n = view.model(), doc.undo_stack.count()  # the first stroke also declared object 1
+    assert n == 3 and model.rowCount() == n + 1  # the project as opened, then one row per step
+    assert [model.index(r, 0).data() for r in range(n + 1)] == ["Project opened", *map(doc.undo_stack.text, range(n))]
+    first_stroke = model.index(n - 1, 0)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(first_stroke).center())
+    assert doc.undo_stack.index() == n - 1 and np.array_equal(doc.clip.mask(0), first)  # the second stroke undone
+    assert window.actions_["redo"].isEnabled()
+    window.studio.close_document()
+    assert view.stack() is None
 
 
 def test_timeline_play_step_and_keyframe_navigation(qtbot, window, make_clip):
