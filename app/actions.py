@@ -3,9 +3,10 @@ generated from this table, so it cannot drift from what the keys do."""
 
 from __future__ import annotations
 
-import qtawesome as qta
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
+
+from app import icons
 
 # name: (menu, text, shortcuts, icon, tip)
 SPECS: dict[str, tuple[str, str, tuple[str, ...], str | None, str]] = {
@@ -67,7 +68,7 @@ def make_actions(parent: QWidget) -> dict[str, QAction]:
     """One QAction per entry of `SPECS`, parented to `parent` (add them to menus or the window)."""
     actions = {}
     for name, (_menu, text, keys, icon, tip) in SPECS.items():
-        action = QAction(qta.icon(icon), text, parent) if icon else QAction(text, parent)
+        action = QAction(icons.icon(icon), text, parent) if icon else QAction(text, parent)
         action.setObjectName(f"action_{name}")
         if keys:
             action.setShortcuts([QKeySequence(k) for k in keys])

@@ -6,7 +6,6 @@ next stroke paints) stays the same.
 
 from __future__ import annotations
 
-import qtawesome as qta
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import icons
 from app.document import Document
 from llb_core.io import ObjectSpec
 
@@ -120,7 +120,7 @@ class ObjectsPanel(QWidget):
 
     def _button(self, icon: str, tip: str, slot: object) -> QToolButton:
         b = QToolButton()
-        b.setIcon(qta.icon(icon))
+        b.setIcon(icons.icon(icon))
         b.setToolTip(tip)
         b.setAutoRaise(True)
         b.clicked.connect(slot)
@@ -176,9 +176,9 @@ class ObjectsPanel(QWidget):
         item.setData(NAME, ID_ROLE, spec.id)
         item.setToolTip(NAME, f"{spec.name} (id {spec.id}); double-click to rename")
         item.setForeground(NAME, QColor(140, 140, 140) if hidden else QBrush())
-        item.setIcon(VISIBLE, qta.icon("fa5s.eye-slash" if hidden else "fa5s.eye", color="#888" if hidden else None))
+        item.setIcon(VISIBLE, icons.icon("fa5s.eye-slash" if hidden else "fa5s.eye", color="#888" if hidden else None))
         item.setToolTip(VISIBLE, "hidden: click to show" if hidden else "shown: click to hide")
-        item.setIcon(LOCKED, qta.icon("fa5s.lock" if locked else "fa5s.lock-open", color=None if locked else "#999"))
+        item.setIcon(LOCKED, icons.icon("fa5s.lock" if locked else "fa5s.lock-open", color=None if locked else "#999"))
         item.setToolTip(LOCKED, "locked: click to unlock" if locked else "unlocked: click to lock")
 
     # -- actions ---------------------------------------------------------------------------------

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import qtawesome as qta
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from app import icons
 from app.worker import RunSummary
 
 
@@ -30,7 +30,7 @@ class ProgressPanel(QWidget):
         self.bar = QProgressBar()
         self.bar.setMinimumWidth(220)
         self.bar.setTextVisible(True)
-        self.cancel_button = QPushButton(qta.icon("fa5s.stop"), "Cancel")
+        self.cancel_button = QPushButton(icons.icon("fa5s.stop"), "Cancel")
         self.cancel_button.setToolTip("Stop after the frame in progress; finished frames are kept (Esc)")
         self.cancel_button.clicked.connect(self._cancel)
         layout = QHBoxLayout(self)

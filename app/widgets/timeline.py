@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import qtawesome as qta
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 from superqt import QLabeledSlider
 
+from app import icons
 from app.document import Document
 from app.widgets.timeline_strip import TimelineStrip
 
@@ -65,7 +65,7 @@ class Timeline(QWidget):
             ("next_flag", "mdi6.flag-outline", "Next flagged frame", lambda: self.jump_flag(1)),
         ):
             b = QToolButton()
-            b.setIcon(qta.icon(icon))
+            b.setIcon(icons.icon(icon))
             b.setToolTip(tip)
             b.setAutoRaise(True)
             b.clicked.connect(slot)
@@ -149,13 +149,13 @@ class Timeline(QWidget):
             if self.document.current_frame >= self.document.num_frames - 1:
                 self.go_to(0)
             self.timer.start(max(1, round(1000 / max(1e-3, self.document.project.fps))))
-            self.buttons["play"].setIcon(qta.icon("fa5s.pause"))
+            self.buttons["play"].setIcon(icons.icon("fa5s.pause"))
             self.playing_changed.emit(True)
 
     def pause(self) -> None:
         if self.timer.isActive():
             self.timer.stop()
-            self.buttons["play"].setIcon(qta.icon("fa5s.play"))
+            self.buttons["play"].setIcon(icons.icon("fa5s.play"))
             self.playing_changed.emit(False)
 
     def _tick(self) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import qtawesome as qta
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QToolButton, QWidget
 from superqt import QLabeledSlider
 
+from app import icons
 from app.render import ViewMode, ViewState
 
 # mode -> (icon, label, tooltip)
@@ -40,7 +40,7 @@ class ViewControls(QWidget):
         for mode, (icon, label, tip) in MODES.items():
             button = QToolButton(self)
             button.setCheckable(True)
-            button.setIcon(qta.icon(icon))
+            button.setIcon(icons.icon(icon))
             button.setText(label)
             button.setToolTip(f"{label}: {tip}")
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -60,7 +60,7 @@ class ViewControls(QWidget):
 
         self.outline_button = QToolButton(self)
         self.outline_button.setCheckable(True)
-        self.outline_button.setIcon(qta.icon("mdi6.vector-square"))
+        self.outline_button.setIcon(icons.icon("mdi6.vector-square"))
         self.outline_button.setAutoRaise(True)
         self.outline_button.setToolTip("Outline: draw each object's edge in its colour")
         layout.addWidget(self.outline_button)
