@@ -31,6 +31,7 @@ from app.dialogs.settings_dialog import SettingsDialog
 from app.dialogs.shortcuts_dialog import ShortcutsDialog
 from app.document import Document
 from app.frame_view import FrameView
+from app.qt_check import bindings_problem
 from app.settings import AppSettings
 from app.tools.toolbox import ToolBox
 from app.widgets.device_status import DeviceStatus
@@ -389,6 +390,10 @@ def open_window(path: str | None = None, demo: bool = False) -> MainWindow:
     engine thread (torch is first imported there, so nothing of it delays the window)."""
     window = MainWindow()
     window.show()
+    problem = bindings_problem()
+    if problem is not None:
+        log.error("%s", problem)
+        QTimer.singleShot(0, lambda: errors.show_error(window, "Broken Qt bindings", problem))
 
     def start() -> None:
         if demo:

@@ -38,6 +38,22 @@ def _gui_modules() -> str:
     return f"{len(names)} app modules import"
 
 
+def _qt_bindings() -> str:
+    """Check that the Qt bindings keep reference counts (an offscreen QApplication if none exists)."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from app.qt_check import bindings_problem
+
+    _app = QApplication.instance() or QApplication([])
+    problem = bindings_problem()
+    if problem is not None:
+        raise RuntimeError(problem)
+    return "Qt bindings keep reference counts (1,000 setter calls)"
+
+
 def _run(frames: int) -> list[str]:
     """Propagate `frames` frames of the demo clip; return report lines. Raises on any failure."""
     import numpy as np
@@ -90,6 +106,7 @@ def self_check(frames: int = 8) -> int:
         for name, version in _versions().items():
             out.write(f"  {name}: {version}\n")
         out.write(f"  {_gui_modules()}\n")
+        out.write(f"  {_qt_bindings()}\n")
         for line in _run(frames):
             out.write(f"  {line}\n")
     except Exception as err:  # noqa: BLE001 - reported and turned into the exit code
