@@ -10,7 +10,8 @@ from app import icons
 
 # name: (menu, text, shortcuts, icon, tip)
 SPECS: dict[str, tuple[str, str, tuple[str, ...], str | None, str]] = {
-    "open": ("File", "&Open…", ("Ctrl+O",), "fa5s.folder-open", "Open a video, a folder of frames or a project"),
+    "open": ("File", "&Open video…", ("Ctrl+O",), "fa5s.folder-open", "Open a video file"),
+    "open_folder": ("File", "Open &folder…", ("Ctrl+Shift+O",), None, "Open a folder of frames or a project folder"),
     "demo": ("File", "Open &demo clip", (), None, "Open the bundled demo clip with a first mask"),
     "save": ("File", "&Save", ("Ctrl+S",), "fa5s.save", "Save the project (masks are saved as you work)"),
     "export": ("File", "&Export…", ("Ctrl+E",), "fa5s.file-export", "Export masks, mattes, cutouts or videos"),
@@ -25,6 +26,12 @@ SPECS: dict[str, tuple[str, str, tuple[str, ...], str | None, str]] = {
     "actual": ("View", "&1:1", ("Ctrl+1",), None, "One image pixel per screen pixel"),
     "zoom_in": ("View", "Zoom &in", ("Ctrl+=", "Ctrl++"), "fa5s.search-plus", "Zoom in (or use the wheel)"),
     "zoom_out": ("View", "Zoom &out", ("Ctrl+-",), "fa5s.search-minus", "Zoom out (or use the wheel)"),
+    "view_overlay": ("View", "&Overlay", ("1",), None, "Object colours over the frame"),
+    "view_mask": ("View", "&Mask", ("2",), None, "Object colours on black"),
+    "view_cutout": ("View", "&Cutout", ("3",), None, "Visible objects over a checkerboard, with the export matte"),
+    "view_matte": ("View", "M&atte", ("4",), None, "The export matte in grey"),
+    "view_side_by_side": ("View", "&Side by side", ("5",), None, "Source and overlay side by side"),
+    "onion": ("View", "O&nion skin", ("O",), None, "Show the previous frame's object edges"),
     "brush": ("Tools", "&Brush", ("B",), "fa5s.paint-brush", "Paint the active object (right button erases)"),
     "eraser": ("Tools", "&Eraser", ("E",), "fa5s.eraser", "Erase the active object"),
     "box": ("Tools", "Bo&x (GrabCut)", ("R",), "fa5s.vector-square", "Drag a box: GrabCut proposes the object"),
@@ -32,6 +39,8 @@ SPECS: dict[str, tuple[str, str, tuple[str, ...], str | None, str]] = {
     "smaller": ("Tools", "Smaller brush", ("[",), None, "Brush size down (also Ctrl + wheel)"),
     "fill_holes": ("Tools", "&Fill holes", ("H",), "fa5s.fill-drip", "Fill holes inside the active object"),
     "clear_object": ("Tools", "&Clear object on frame", ("Shift+Del",), "fa5s.times-circle", "Remove it here"),
+    "next_object": ("Tools", "Next object", ("Ctrl+Down",), None, "Make the next object in the list active"),
+    "prev_object": ("Tools", "Previous object", ("Ctrl+Up",), None, "Make the previous object in the list active"),
     "forward": ("Propagate", "Propagate &forward", ("P",), "mdi6.arrow-right-bold", "From this frame onwards"),
     "backward": ("Propagate", "Propagate &backward", ("Shift+P",), "mdi6.arrow-left-bold", "From this frame back"),
     "both": ("Propagate", "Propagate &both ways", ("Ctrl+P",), "mdi6.arrow-left-right-bold", "Both directions"),

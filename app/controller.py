@@ -108,17 +108,26 @@ class Studio(QObject):
         return self.engine.busy
 
     def open_path(self, path: str | Path) -> bool:
-        """Open a project folder, or a video file / folder of frames (its project is found or made)."""
+        """Open a project folder, or a video file / folder of frames (its project is found or made).
+
+        The open project is closed only once the new one has opened: a failed open leaves it as it was."""
         p = Path(path).expanduser()
-        if not self.close_document():
+        if self.document is not None and self.document.running:
+            self.message.emit("Propagation is running: cancel it (Esc) before opening another clip.")
             return False
         try:
             if not p.exists():
                 raise FrameSourceError(f"{p}: no such file or folder. Check the path, or pick it in File ▸ Open.")
             folder, create = open_or_create(p, self.data_dir)
+            if self.document is not None and self.document.project.folder.resolve() == folder.resolve():
+                self.message.emit(f"{folder} is already open.")
+                return True
             project = Project.create(folder, p) if create else self._open_project(folder)
         except (LLBError, OSError) as err:
             self.error.emit("Cannot open", str(err), err)
+            return False
+        if not self.close_document():
+            project.close()
             return False
         self._set_document(project)
         return True

@@ -65,5 +65,6 @@ class FrameView(QObject):
                 self._reported.add(frame)
                 self.error.emit("Cannot read the frame", str(err), err)
             rgb = np.zeros((*doc.project.size, 3), np.uint8)
-        image = compose(rgb, doc.mask(frame), doc.colours(), doc.hidden, doc.view_state)
+        previous = doc.mask(frame - 1) if doc.view_state.onion and frame > 0 else None
+        image = compose(rgb, doc.mask(frame), doc.colours(), doc.hidden, doc.view_state, previous)
         self.canvas.set_image(image, wrap_width=rgb.shape[1])

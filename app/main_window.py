@@ -3,6 +3,7 @@ beyond enabling actions and turning the studio's reports into dialogs and status
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from pathlib import Path
@@ -32,6 +33,7 @@ from app.dialogs.shortcuts_dialog import ShortcutsDialog
 from app.document import Document
 from app.frame_view import FrameView
 from app.qt_check import bindings_problem
+from app.render import ViewMode
 from app.settings import AppSettings
 from app.tools.toolbox import ToolBox
 from app.widgets.device_status import DeviceStatus
@@ -42,6 +44,8 @@ from app.widgets.timeline import Timeline
 from app.widgets.view_controls import ViewControls
 
 log = logging.getLogger(__name__)
+# menu entries followed by a separator
+SEPARATED_AFTER = ("export", "redo", "remove_keyframe", "zoom_out", "onion", "smaller", "clear_object", "fill_missing")
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.avi *.webm *.m4v);;All files (*)"
 
 
@@ -105,7 +109,16 @@ class MainWindow(QMainWindow):
             self.addAction(self.actions_[name])  # shortcuts work wherever the focus is
             if name == "demo":
                 self.recent_menu = menus[menu].addMenu("Open &recent")
-            if name in ("export", "redo", "remove_keyframe", "zoom_out", "smaller", "clear_object", "fill_missing"):
+            if name in (
+                "export",
+                "redo",
+                "remove_keyframe",
+                "zoom_out",
+                "onion",
+                "smaller",
+                "clear_object",
+                "fill_missing",
+            ):
                 menus[menu].addSeparator()
         menus["View"].addSeparator()
         menus["View"].addAction(self.history.toggleViewAction())
@@ -158,6 +171,7 @@ class MainWindow(QMainWindow):
         a, s, tb, tl = self.actions_, self.studio, self.toolbox, self.timeline
         triggers = {
             "open": self.open_dialog,
+            "open_folder": self.open_folder_dialog,
             "demo": s.open_demo,
             "save": s.save,
             "export": self.export_dialog,
@@ -172,6 +186,10 @@ class MainWindow(QMainWindow):
             "actual": self.canvas.actual_size,
             "zoom_in": lambda: self.canvas.zoom_by(1.25),
             "zoom_out": lambda: self.canvas.zoom_by(0.8),
+            **{f"view_{m.value}": lambda _=False, m=m: self._set_view(mode=m) for m in ViewMode},
+            "onion": lambda: self._set_view(onion=not self.view_controls.state().onion),
+            "next_object": lambda: self._step_object(1),
+            "prev_object": lambda: self._step_object(-1),
             "brush": lambda: tb.set_tool("brush"),
             "eraser": lambda: tb.set_tool("eraser"),
             "box": lambda: tb.set_tool("box"),
@@ -252,17 +270,20 @@ class MainWindow(QMainWindow):
         doc, busy = self.document, self.studio.busy
         has, idle = doc is not None, doc is not None and not busy
         self.actions_["relink"].setEnabled(idle)
-        for name in ("save", "export", "close", "fit", "actual", "zoom_in", "zoom_out", "play"):
+        for name in ("save", "export", "close", "fit", "actual", "zoom_in", "zoom_out", "play", "onion"):
             self.actions_[name].setEnabled(has)
         for name in ("brush", "eraser", "box", "fill_holes", "clear_object"):
             self.actions_[name].setEnabled(idle)
         loading = self.studio.engine.model_state == "loading"  # a failed load stays enabled: a run retries it
         for name in ("forward", "backward", "both", "fill_missing"):
             self.actions_[name].setEnabled(idle and not loading)
+        for name in (*(f"view_{m.value}" for m in ViewMode), "next_object", "prev_object"):
+            self.actions_[name].setEnabled(has)
         for name in ("next_frame", "prev_frame", "next_key", "prev_key", "next_flag", "prev_flag", "first", "last"):
             self.actions_[name].setEnabled(has)
         self.actions_["cancel"].setEnabled(busy)
         self.actions_["open"].setEnabled(not busy)
+        self.actions_["open_folder"].setEnabled(not busy)
         self.actions_["demo"].setEnabled(not busy)
         self.recent_menu.setEnabled(not busy)
         self.actions_["export"].setEnabled(idle)
@@ -301,12 +322,33 @@ class MainWindow(QMainWindow):
             doc.remove_keyframe(doc.current_frame)
 
     def open_dialog(self) -> None:
-        """Pick a video file, or (cancel that) a folder of frames or a project folder."""
+        """Pick a video file (Cancel: nothing happens)."""
         path, _ = QFileDialog.getOpenFileName(self, "Open a video", "", VIDEO_FILTER)
-        if not path:
-            path = QFileDialog.getExistingDirectory(self, "Or open a folder of frames or a project folder")
         if path:
             self.studio.open_path(path)
+
+    def open_folder_dialog(self) -> None:
+        """Pick a folder of frames or a project folder (Cancel: nothing happens)."""
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of frames or a project folder")
+        if path:
+            self.studio.open_path(path)
+
+    def _set_view(self, **changes: object) -> None:
+        """Change the view (mode, onion skin) from a shortcut; the controls show it."""
+        doc = self.document
+        if doc is not None:
+            state = dataclasses.replace(doc.view_state, **changes)
+            self.view_controls.set_state(state)
+            doc.set_view_state(state)
+
+    def _step_object(self, step: int) -> None:
+        """Make the next (step 1) or previous (-1) object in the list active, wrapping around."""
+        doc = self.document
+        if doc is None or not doc.objects:
+            return
+        ids = [spec.id for spec in doc.objects]
+        at = ids.index(doc.active_object) if doc.active_object in ids else -step
+        doc.set_active_object(ids[(at + step) % len(ids)])
 
     def _locate(self, reason: str) -> str | None:
         """Ask where a project's clip is now (a video file, else a folder of frames)."""

@@ -54,6 +54,8 @@ class ViewState:
         grow: pixels to grow (> 0) or shrink (< 0) the matte in CUTOUT / MATTE, as the export does.
         feather: matte blur radius in pixels in CUTOUT / MATTE, as the export does.
         outline: draw a 1-pixel contour in each object's colour in OVERLAY (edges stay visible at low opacity).
+        onion: onion skin: draw the previous frame's object edges, in a lighter tint of each object's colour, in
+            OVERLAY, MASK and SIDE_BY_SIDE (the caller passes that frame's mask to `compose`).
     """
 
     mode: ViewMode = ViewMode.OVERLAY
@@ -61,6 +63,7 @@ class ViewState:
     grow: int = 0
     feather: int = 0
     outline: bool = True
+    onion: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.mode, ViewMode):
@@ -127,11 +130,24 @@ def _overlay(
     out = rgb.copy()
     cv2.copyTo(blended, sel, out)
     if state.outline:
-        kernel = np.ones((3, 3), np.uint8)
-        # A pixel is on an edge when its 3x3 neighbourhood holds another id: there dilate != erode.
-        edge = cv2.compare(cv2.dilate(index, kernel), cv2.erode(index, kernel), cv2.CMP_NE)
-        cv2.copyTo(colour, cv2.bitwise_and(edge, sel), out)
+        cv2.copyTo(colour, cv2.bitwise_and(_edges(index), sel), out)
     return out
+
+
+def _edges(index: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 0/255: pixels whose 3x3 neighbourhood holds another id (there dilate != erode)."""
+    kernel = np.ones((3, 3), np.uint8)
+    return cv2.compare(cv2.dilate(index, kernel), cv2.erode(index, kernel), cv2.CMP_NE)
+
+
+def draw_onion(
+    out: np.ndarray, previous: np.ndarray, colours: Mapping[int, tuple[int, int, int]], hidden: Set[int]
+) -> None:
+    """Draw the edges of `previous` (H, W) uint8 index mask into `out` (H, W, 3) uint8, in place: each visible
+    object's edge in its colour mixed half with white, so it reads as "where the object was"."""
+    visible = _visible_ids(previous, hidden)
+    tint = cv2.addWeighted(_colour_image(previous, colours, visible), 0.5, np.full_like(out, 255), 0.5, 0.0)
+    cv2.copyTo(tint, cv2.bitwise_and(_edges(previous), _select(previous, visible)), out)
 
 
 def compose(
@@ -140,6 +156,7 @@ def compose(
     colours: Mapping[int, tuple[int, int, int]],
     hidden: Set[int],
     state: ViewState,
+    previous_mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """The viewer image of one frame.
 
@@ -148,7 +165,8 @@ def compose(
         index_mask: (H, W) uint8 index mask, or None when the frame has no mask (treated as all background).
         colours: object id -> (R, G, B); ids missing here are drawn in their DAVIS palette colour.
         hidden: ids not to draw (as if they were background).
-        state: mode, opacity, grow, feather and outline.
+        state: mode, opacity, grow, feather, outline and onion skin.
+        previous_mask: (H, W) uint8 index mask of the previous frame, drawn as edges when `state.onion` is on.
 
     Returns:
         (H, W, 3) uint8 image, or (H, 2W, 3) for SIDE_BY_SIDE (source left, overlay right). Always a new array.
@@ -167,12 +185,14 @@ def compose(
             raise ValueError(f"index mask must be {rgb.shape[:2]} uint8 got {index.shape} {index.dtype}")
     visible = _visible_ids(index, hidden)
     mode = state.mode
-    if mode is ViewMode.MASK:
-        return _colour_image(index, colours, visible)
-    if mode is ViewMode.OVERLAY:
-        return _overlay(rgb, index, _colour_image(index, colours, visible), visible, state)
-    if mode is ViewMode.SIDE_BY_SIDE:
-        return np.hstack([rgb, _overlay(rgb, index, _colour_image(index, colours, visible), visible, state)])
+    if mode in (ViewMode.MASK, ViewMode.OVERLAY, ViewMode.SIDE_BY_SIDE):
+        colour = _colour_image(index, colours, visible)
+        out = colour if mode is ViewMode.MASK else _overlay(rgb, index, colour, visible, state)
+        if state.onion and previous_mask is not None:
+            if previous_mask.shape != index.shape or previous_mask.dtype != np.uint8:
+                raise ValueError(f"previous mask must be {index.shape} uint8, got {previous_mask.shape}")
+            draw_onion(out, previous_mask, colours, hidden)
+        return np.hstack([rgb, out]) if mode is ViewMode.SIDE_BY_SIDE else out
     alpha8 = quantize_alpha(visible_matte(index, visible, state.grow, state.feather), 8)  # (H, W) uint8
     if mode is ViewMode.MATTE:
         return cv2.cvtColor(alpha8, cv2.COLOR_GRAY2RGB)

@@ -34,6 +34,7 @@ class ViewRecord:
             "grow": s.grow,
             "feather": s.feather,
             "outline": s.outline,
+            "onion": s.onion,
         }
 
 
@@ -56,6 +57,7 @@ def parse_view_record(raw: object, num_frames: int, ids: Set[int], where: str = 
                 grow=int(raw.get("grow", 0)),
                 feather=int(raw.get("feather", 0)),
                 outline=bool(raw.get("outline", True)),
+                onion=bool(raw.get("onion", False)),
             ),
         )
     except (TypeError, ValueError) as err:

@@ -178,7 +178,12 @@ class Timeline(QWidget):
         for w in (self.slider, self.strip, *self.buttons.values()):
             w.setEnabled(doc is not None)
         if doc is None:
+            self.slider.blockSignals(True)
+            self.slider.setRange(0, 0)  # no frame of the closed clip stays on show
+            self.slider.setValue(0)
+            self.slider.blockSignals(False)
             self.strip.set_data(0, [], [], {}, [])
+            self.strip.set_current(0)
             self.info.setText("")
             return
         self.slider.blockSignals(True)

@@ -64,6 +64,12 @@ class ViewControls(QWidget):
         self.outline_button.setAutoRaise(True)
         self.outline_button.setToolTip("Outline: draw each object's edge in its colour")
         layout.addWidget(self.outline_button)
+        self.onion_button = QToolButton(self)
+        self.onion_button.setCheckable(True)
+        self.onion_button.setIcon(icons.icon("mdi6.layers-outline"))
+        self.onion_button.setAutoRaise(True)
+        self.onion_button.setToolTip("Onion skin (O): the previous frame's object edges, in a lighter tint")
+        layout.addWidget(self.onion_button)
         layout.addSpacing(12)
 
         self.grow_spin = _spin(-50, 50, "Grow (+) or shrink (-) the matte in pixels, as the export will", self)
@@ -78,6 +84,7 @@ class ViewControls(QWidget):
         self.mode_group.buttonToggled.connect(self._on_mode_toggled)
         self.opacity_slider.valueChanged.connect(self._emit)
         self.outline_button.toggled.connect(self._emit)
+        self.onion_button.toggled.connect(self._emit)
         self.grow_spin.valueChanged.connect(self._emit)
         self.feather_spin.valueChanged.connect(self._emit)
 
@@ -90,16 +97,25 @@ class ViewControls(QWidget):
             grow=self.grow_spin.value(),
             feather=self.feather_spin.value(),
             outline=self.outline_button.isChecked(),
+            onion=self.onion_button.isChecked(),
         )
 
     def set_state(self, state: ViewState) -> None:
         """Show `state` without emitting `changed` (opacity is rounded to whole percent)."""
-        controls = (self.mode_group, self.opacity_slider, self.outline_button, self.grow_spin, self.feather_spin)
+        controls = (
+            self.mode_group,
+            self.opacity_slider,
+            self.outline_button,
+            self.onion_button,
+            self.grow_spin,
+            self.feather_spin,
+        )
         blockers = [QSignalBlocker(w) for w in controls]
         try:
             self.mode_buttons[state.mode].setChecked(True)
             self.opacity_slider.setValue(round(state.opacity * 100))
             self.outline_button.setChecked(state.outline)
+            self.onion_button.setChecked(state.onion)
             self.grow_spin.setValue(state.grow)
             self.feather_spin.setValue(state.feather)
         finally:
@@ -116,6 +132,7 @@ class ViewControls(QWidget):
         overlay = mode in _OVERLAY_MODES
         for w in (self._opacity_label, self.opacity_slider, self.outline_button):
             w.setEnabled(overlay)
+        self.onion_button.setEnabled(mode not in _MATTE_MODES)
         matte = mode in _MATTE_MODES
         for w in (self._grow_label, self.grow_spin, self._feather_label, self.feather_spin):
             w.setEnabled(matte)
