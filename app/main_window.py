@@ -38,6 +38,7 @@ from app.widgets.objects_panel import ObjectsPanel
 from app.widgets.progress_panel import ProgressPanel
 from app.widgets.timeline import Timeline
 from app.widgets.view_controls import ViewControls
+from app.widgets.worst_frames import WorstFrames
 
 log = logging.getLogger(__name__)
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.mkv *.avi *.webm *.m4v);;All files (*)"
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         self.device_status = DeviceStatus()
         self.brush_size = QSpinBox()
         self.view_controls = ViewControls()
+        self.worst_frames = WorstFrames()
         self._build_layout()
         self._build_menus()
         self._build_toolbars()
@@ -89,6 +91,11 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.resizeDocks([dock], [240], Qt.Orientation.Horizontal)
+        worst = QDockWidget("Worst frames", self)
+        worst.setObjectName("worst_frames_dock")
+        worst.setWidget(self.worst_frames)
+        worst.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, worst)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.device_status)
 
@@ -218,7 +225,7 @@ class MainWindow(QMainWindow):
         return self.studio.document
 
     def _document_changed(self, doc: Document | None) -> None:
-        for widget in (self.frame_view, self.toolbox, self.objects_panel, self.timeline):
+        for widget in (self.frame_view, self.toolbox, self.objects_panel, self.timeline, self.worst_frames):
             widget.set_document(doc)
         if doc is not None:
             stack = doc.undo_stack
