@@ -123,7 +123,7 @@ def load_runs(cache: Path | None) -> dict[str, dict[str, np.ndarray]]:
             for key in z.files:
                 seq, name = key.split("/")
                 runs.setdefault(seq, {})[name] = z[key]
-        log(f"  propagation results read from {cache}")
+        print(f"propagation results read from {cache} (written by an earlier run of this script)")
         return runs
     import torch
 
@@ -257,7 +257,8 @@ def main() -> None:
     p.add_argument("--no-render", action="store_true", help="skip the compositing times")
     args = p.parse_args()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"# python benchmarks/bench_review.py ({os.cpu_count()} CPU cores, load: {load})")
+    command = " ".join(["python benchmarks/bench_review.py", *sys.argv[1:]])
+    print(f"# {command} ({os.cpu_count()} CPU cores, load: {load})")
     if not args.no_render:
         bench_render()
     calibrate(args.cache)
