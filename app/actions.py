@@ -57,7 +57,7 @@ SPECS: dict[str, tuple[str, str, tuple[str, ...], str | None, str]] = {
     "prev_frame": ("Navigate", "Previous frame", ("Left", ","), None, ""),
     "next_key": ("Navigate", "Next keyframe", ("K",), None, ""),
     "prev_key": ("Navigate", "Previous keyframe", ("Shift+K",), None, ""),
-    "next_flag": ("Navigate", "Next flagged frame", ("N",), None, "Frames where the mask jumps or confidence is low"),
+    "next_flag": ("Navigate", "Next flagged frame", ("N",), None, "Frames likely to be wrong, in frame order"),
     "prev_flag": ("Navigate", "Previous flagged frame", ("Shift+N",), None, ""),
     "first": ("Navigate", "First frame", ("Home",), None, ""),
     "last": ("Navigate", "Last frame", ("End",), None, ""),

@@ -32,7 +32,7 @@ from app.clip_state import (
     encode_provenance,
 )
 from app.engine import Engine
-from app.flags import FrameStats, find_flags, frame_stats
+from app.flags import Flag, FrameStats, find_flags, flags_from_record, flags_to_record, frame_stats
 from app.render import ViewState
 from app.undo import FrameStatesCommand, ObjectCommand
 from app.view_record import ViewRecord, parse_view_record
@@ -89,8 +89,7 @@ class Document(QObject):
             exists=project.has_mask,
             stale=decode_frames(st.get(KEY_STALE), project.num_frames),
         )
-        raw_flags = st.get(KEY_FLAGS)
-        self.flags: dict[int, str] = {int(k): str(v) for k, v in (raw_flags or {}).items() if str(k).isdigit()}
+        self.flags: dict[int, Flag] = flags_from_record(st.get(KEY_FLAGS), exclude=self.clip.keyframes)
         self.stats: dict[int, FrameStats] = {}
         view = parse_view_record(st.get(KEY_VIEW), project.num_frames, set(ids), str(project.folder))
         self.current_frame = view.frame
@@ -263,12 +262,15 @@ class Document(QObject):
     def _refresh_flags(self, changed: States | None = None) -> None:
         """Flags from the stats of this session's runs; flags loaded with the project stay for frames
         without stats that have not changed since."""
-        kept = {f: r for f, r in self.flags.items() if f not in self.stats and f not in (changed or {})}
-        fresh = find_flags(self.stats) if self.stats else {}
+        keys = self.clip.keyframes
+        kept = {
+            f: r for f, r in self.flags.items() if f not in self.stats and f not in (changed or {}) and f not in keys
+        }
+        fresh = find_flags(self.stats, keys) if self.stats else {}
         self.flags = dict(sorted({**kept, **{f: r for f, r in fresh.items() if self.clip.has_mask(f)}}.items()))
 
     def _persist_flags(self) -> None:
-        record = {str(f): r for f, r in self.flags.items()}
+        record = flags_to_record(self.flags)
         if record != self.project.settings.get(KEY_FLAGS, {}):
             self.project.set_setting(KEY_FLAGS, record)
 

@@ -42,6 +42,7 @@ from app.widgets.objects_panel import ObjectsPanel
 from app.widgets.progress_panel import ProgressPanel
 from app.widgets.timeline import Timeline
 from app.widgets.view_controls import ViewControls
+from app.widgets.worst_frames import WorstFrames
 
 log = logging.getLogger(__name__)
 # menu entries followed by a separator
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self.device_status = DeviceStatus()
         self.brush_size = QSpinBox()
         self.view_controls = ViewControls()
+        self.worst_frames = WorstFrames()
         self._build_layout()
         self._build_menus()
         self._build_toolbars()
@@ -97,6 +99,11 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.resizeDocks([dock], [240], Qt.Orientation.Horizontal)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.history)  # below the objects
+        self.worst_dock = worst = QDockWidget("Worst frames", self)
+        worst.setObjectName("worst_frames_dock")
+        worst.setWidget(self.worst_frames)
+        worst.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, worst)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.device_status)
 
@@ -122,6 +129,7 @@ class MainWindow(QMainWindow):
                 menus[menu].addSeparator()
         menus["View"].addSeparator()
         menus["View"].addAction(self.history.toggleViewAction())
+        menus["View"].addAction(self.worst_dock.toggleViewAction())
 
     def _build_toolbars(self) -> None:
         a = self.actions_
@@ -245,7 +253,14 @@ class MainWindow(QMainWindow):
         return self.studio.document
 
     def _document_changed(self, doc: Document | None) -> None:
-        for widget in (self.frame_view, self.toolbox, self.objects_panel, self.timeline, self.history):
+        for widget in (
+            self.frame_view,
+            self.toolbox,
+            self.objects_panel,
+            self.timeline,
+            self.history,
+            self.worst_frames,
+        ):
             widget.set_document(doc)
         if doc is not None:
             stack = doc.undo_stack

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from app.flags import FrameStats, frame_stats
+from app.flags import FrameStats, areas, frame_stats
 from app.mask_files import MaskFiles
 from llb_core.errors import LLBError
 from llb_core.inference import Provenance, SessionSettings
@@ -249,5 +249,12 @@ class EngineWorker(QObject):
         assert merged is not None
         replaced = self._files.read(result.frame)
         self._files.write(result.frame, merged, result.probs)
-        stats = frame_stats(merged, result.probs)
+        stats = frame_stats(merged, result.probs, *self._references(session, result))
         self.frame_done.emit(FrameUpdate(result.frame, merged, result.provenance, stats, replaced))
+
+    @staticmethod
+    def _references(session: Session, result: FrameResult) -> tuple[dict[int, int] | None, dict[int, int] | None]:
+        """Object areas of the previous frame of the run and of the keyframe it started from (None: unknown)."""
+        previous = session.mask(result.frame - result.provenance.direction)
+        keyframe = session.mask(result.provenance.start)
+        return (None if previous is None else areas(previous)), (None if keyframe is None else areas(keyframe))

@@ -190,7 +190,8 @@ class Timeline(QWidget):
         self.slider.setRange(0, doc.num_frames - 1)
         self.slider.setValue(doc.current_frame)
         self.slider.blockSignals(False)
-        self.strip.set_data(doc.num_frames, doc.clip.provenance, doc.clip.keyframes, doc.flags, doc.clip.stale)
+        flags = {f: flag.describe() for f, flag in doc.flags.items()}
+        self.strip.set_data(doc.num_frames, doc.clip.provenance, doc.clip.keyframes, flags, doc.clip.stale)
         QTimer.singleShot(0, self._align_strip)  # the slider's label width follows the frame count
         self.strip.set_current(doc.current_frame)
         self.buttons["prev_flag"].setEnabled(bool(doc.flags))
@@ -210,7 +211,7 @@ class Timeline(QWidget):
         if doc.clip.is_stale(f):
             parts.append("stale: re-run to update")
         if f in doc.flags:
-            parts.append(f"flagged: {doc.flags[f]}")
+            parts.append(f"flagged, {doc.flags[f].describe()}")
         text = " · ".join(parts)
         self.info.setToolTip(text)
         self.info.setText(self.info.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, INFO_WIDTH - 4))

@@ -66,6 +66,10 @@ def test_paint_then_propagate_ten_frames_in_the_worker(qtbot, window, make_clip)
     for f in range(1, 11):
         mask = doc.clip.mask(f)
         assert mask is not None and (mask == doc.active_object).sum() > 500, f"frame {f} has no dog"
+        signals = doc.stats[f].objects[doc.active_object]  # the flags' score saw both reference frames
+        assert signals.previous_area == (doc.clip.mask(f - 1) == doc.active_object).sum()
+        assert signals.keyframe_area == (painted == doc.active_object).sum()
+    assert 0 not in doc.flags
     qtbot.waitUntil(lambda: sorted(stored_masks(doc.project)) == list(range(11)))
     # The event loop kept running: the 20 ms timer fired throughout, never stalling for long.
     assert len(ticks) > 0.5 * elapsed / 0.02

@@ -1,12 +1,29 @@
-"""`app.flags`: stats, flags and navigation on hand-made masks with known answers and on DAVIS annotations."""
+"""`app.flags`: signals, scores, flags, ranking and navigation on hand-made masks with known answers and on DAVIS
+annotations."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from review_helpers import davis_mask
 
-from app.flags import FrameStats, find_flags, frame_stats, next_flag, object_confidence
+from app.flags import (
+    THRESHOLD,
+    Flag,
+    FrameStats,
+    ObjectSignals,
+    areas,
+    assess,
+    find_flags,
+    flags_from_record,
+    flags_to_record,
+    fragments,
+    frame_stats,
+    next_flag,
+    object_confidence,
+    ranked,
+)
 
 
 def square(size: int, ids_boxes: dict[int, tuple[int, int, int, int]]) -> np.ndarray:
@@ -17,31 +34,32 @@ def square(size: int, ids_boxes: dict[int, tuple[int, int, int, int]]) -> np.nda
     return m
 
 
-def test_frame_stats_areas():
+def crisp(mask: np.ndarray, obj_id: int = 1) -> np.ndarray:
+    """A sure probability map of one object: its mask, edges softened over a pixel or two."""
+    return cv2.GaussianBlur((mask == obj_id).astype(np.float32), (3, 3), 0.5)
+
+
+def test_frame_stats_areas_and_no_signals_without_probabilities():
     m = square(100, {1: (0, 10, 0, 10), 3: (50, 70, 50, 60)})
     s = frame_stats(m)
-    assert s.areas == {1: 100, 3: 200}
-    assert s.confidence == 1.0  # no probabilities: a hand-painted keyframe
+    assert s.areas == {1: 100, 3: 200} == areas(m)
+    assert s.objects == {} and s.confidence == 1.0  # a hand-painted mask: nothing to judge
+    assert assess(s).score == 0.0
 
 
 def test_frame_stats_lists_vanished_object_with_zero_area():
     m = square(50, {1: (0, 10, 0, 10)})
     probs = {1: (m == 1).astype(np.float32), 2: np.zeros((50, 50), np.float32)}
-    assert frame_stats(m, probs).areas == {1: 100, 2: 0}
+    s = frame_stats(m, probs, previous={1: 100, 2: 400})
+    assert s.objects[2].area == 0 and s.objects[2].previous_area == 400
+    assert assess(s).reason == "object 2 vanished (was 400 px on the previous frame)"
 
 
 def test_confidence_sharp_vs_blurry_boundary():
     m = square(64, {1: (16, 48, 16, 48)})
-    sharp = (m == 1).astype(np.float32)
-    assert frame_stats(m, {1: sharp}).confidence == pytest.approx(1.0)
+    assert frame_stats(m, {1: (m == 1).astype(np.float32)}).confidence == pytest.approx(1.0)
     unsure = np.where(m == 1, 0.6, 0.4).astype(np.float32)  # |2p - 1| = 0.2 everywhere
     assert frame_stats(m, {1: unsure}).confidence == pytest.approx(0.2, abs=1e-6)
-
-
-def test_confidence_is_the_worst_object():
-    m = square(64, {1: (0, 20, 0, 20), 2: (40, 60, 40, 60)})
-    probs = {1: (m == 1).astype(np.float32), 2: np.where(m == 2, 0.7, 0.3).astype(np.float32)}
-    assert frame_stats(m, probs).confidence == pytest.approx(0.4, abs=1e-6)
 
 
 def test_confidence_only_looks_at_the_boundary_band():
@@ -63,48 +81,90 @@ def test_absent_object_confidence():
     assert object_confidence(empty, near_miss) == pytest.approx(0.0)
 
 
-def stats(*areas: dict[int, int], confidence: float = 1.0) -> dict[int, FrameStats]:
-    return {i: FrameStats(a, confidence) for i, a in enumerate(areas)}
+def test_fragments():
+    assert fragments(np.zeros((20, 20), bool)) == 0.0
+    assert fragments(square(40, {1: (0, 10, 0, 10)}) == 1) == 0.0
+    two = square(40, {1: (0, 10, 0, 10), 2: (30, 35, 30, 34)}) > 0  # 100 + 20 px, apart
+    assert fragments(two) == pytest.approx(20 / 120)
 
 
-def test_area_jump_both_directions():
-    flags = find_flags(stats({1: 1000}, {1: 1100}, {1: 520}, {1: 540}, {1: 900}))
-    assert flags == {2: "object 1 area -53% vs frame 1", 4: "object 1 area +67% vs frame 3"}
+def moving_square(n: int, size: int = 120) -> dict[int, tuple[np.ndarray, dict[int, np.ndarray]]]:
+    """n frames of one crisp square gliding right by 2 px a frame: masks and probabilities."""
+    frames = {}
+    for i in range(n):
+        m = square(size, {1: (40, 80, 20 + 2 * i, 60 + 2 * i)})
+        frames[i] = (m, {1: crisp(m)})
+    return frames
 
 
-def test_threshold_is_strict_and_configurable():
-    seq = stats({1: 1000}, {1: 1300}, {1: 1000})
-    assert find_flags(seq) == {}
-    assert set(find_flags(seq, area_jump=0.25)) == {1}  # +30%, then -23%
-    assert set(find_flags(seq, area_jump=0.2)) == {1, 2}
-
-
-def test_vanish_and_reappear_flagged_but_first_appearance_not():
-    flags = find_flags(stats({1: 1000}, {1: 1000, 2: 400}, {1: 0, 2: 400}, {1: 0, 2: 400}, {1: 950, 2: 400}))
-    assert flags == {
-        2: "object 1 vanished (was 1000 px on frame 1)",
-        4: "object 1 reappeared (950 px; absent on frame 3)",
+def run_stats(frames: dict[int, tuple[np.ndarray, dict[int, np.ndarray]]]) -> dict[int, FrameStats]:
+    """Stats as the engine worker computes them: the previous frame and frame 0 (the keyframe) as references."""
+    key = areas(frames[0][0])
+    return {
+        f: frame_stats(m, p, previous=areas(frames[f - 1][0]) if f else None, keyframe=key)
+        for f, (m, p) in frames.items()
     }
 
 
-def test_vanish_when_object_missing_from_areas():
-    assert find_flags(stats({1: 800, 2: 800}, {2: 800})) == {1: "object 1 vanished (was 800 px on frame 0)"}
+def test_score_separates_an_obviously_bad_frame_from_good_ones():
+    frames = moving_square(8)
+    m, _ = frames[5]
+    bad = m.copy()
+    bad[40:80, 30:50] = 0  # the object torn in two ...
+    bad[5:25, 90:115] = 1  # ... with a blob far away ...
+    prob = cv2.GaussianBlur((bad == 1).astype(np.float32), (0, 0), 4) * 0.8 + 0.1  # ... and a vague edge
+    frames[5] = (bad, {1: prob})
+    scores = {f: assess(s).score for f, s in run_stats(frames).items()}
+    good = [scores[f] for f in frames if f not in (5, 6)]  # 6 follows the bad frame: its area changed back
+    assert max(good) < 0.1 < THRESHOLD <= scores[5]
+    assert set(find_flags(run_stats(frames), keyframes={0})) <= {5, 6} and 5 in find_flags(run_stats(frames))
+    assert "object 1" in assess(run_stats(frames)[5]).reason
 
 
-def test_specks_below_min_area_are_ignored():
-    assert find_flags(stats({1: 20}, {1: 5}, {1: 0}, {1: 30})) == {}
-    assert set(find_flags(stats({1: 20}, {1: 5}), min_area=10)) == {1}
+def test_keyframes_are_never_flagged():
+    frames = moving_square(4)
+    stats = run_stats(frames)
+    stats[2] = FrameStats({1: 5}, {1: ObjectSignals(5, 0.1, 0.6, 1600, 1600)})  # hopeless
+    stats[3] = stats[2]
+    assert set(find_flags(stats)) == {2, 3}
+    assert set(find_flags(stats, keyframes={0, 2})) == {3}
+    assert find_flags(stats, keyframes=range(4)) == {}
 
 
-def test_compares_with_previous_available_frame():
-    s = {3: FrameStats({1: 1000}), 10: FrameStats({1: 1200}), 11: FrameStats({1: 400})}
-    assert find_flags(s) == {11: "object 1 area -67% vs frame 10"}
+def unsure(confidence: float) -> FrameStats:
+    return FrameStats({1: 1000}, {1: ObjectSignals(1000, confidence)})
 
 
-def test_low_confidence_and_several_reasons():
-    s = {0: FrameStats({1: 1000, 2: 500}), 1: FrameStats({1: 300, 2: 900}, confidence=0.3)}
-    assert find_flags(s) == {1: "object 1 area -70% vs frame 0; object 2 area +80% vs frame 0; confidence 0.30 < 0.55"}
-    assert find_flags(s, min_confidence=0.2, area_jump=1.0) == {}
+def test_ranking_worst_first_and_frame_order_for_navigation():
+    stats = {3: unsure(0.2), 8: unsure(0.1), 12: unsure(0.95), 20: unsure(0.0), 25: unsure(0.1)}
+    flags = find_flags(stats)
+    assert list(flags) == [3, 8, 20, 25]  # in frame order; 12 is fine
+    assert [f for f, _ in ranked(flags)] == [20, 8, 25, 3]  # worst first, ties by frame
+    scores = [flag.score for _, flag in ranked(flags)]
+    assert scores == sorted(scores, reverse=True) and all(THRESHOLD <= s <= 1 for s in scores)
+    assert flags[20].reason == "object 1: unsure boundary (confidence 0.00)"
+    assert flags[20].describe().startswith(f"score {flags[20].score:.2f}: object 1")
+    assert next_flag(flags, 0, +1) == 3 and next_flag(flags, 8, +1) == 20 and next_flag(flags, 20, -1) == 8
+
+
+def test_threshold_is_configurable():
+    stats = {1: unsure(0.2), 2: unsure(0.0)}
+    low, high = assess(stats[1]).score, assess(stats[2]).score
+    assert set(find_flags(stats, threshold=high)) == {2}
+    assert set(find_flags(stats, threshold=low)) == {1, 2}
+    with pytest.raises(ValueError, match="threshold"):
+        find_flags(stats, threshold=0)
+
+
+def test_specks_and_area_change_reasons():
+    speck = FrameStats({1: 20}, {1: ObjectSignals(20, 1.0, 0.0, 5, 5)})
+    assert assess(speck).score < 0.05  # both areas below MIN_AREA: the ratio means nothing
+    shrunk = assess(FrameStats({1: 52}, {1: ObjectSignals(52, 0.8, 0.0, 1000, 1000)}))
+    assert shrunk.reason == "object 1: area -95% vs the previous frame"  # the keyframe ratio weighs less
+    drifted = assess(FrameStats({1: 52}, {1: ObjectSignals(52, 0.8, 0.0, 60, 1000)}))
+    assert drifted.reason == "object 1: area -95% vs its keyframe"
+    back = assess(FrameStats({1: 900}, {1: ObjectSignals(900, 0.8, 0.0, 0, 900)}))
+    assert back.reason == "object 1 reappeared (900 px; absent on the previous frame)"
 
 
 def test_next_flag():
@@ -120,19 +180,26 @@ def test_next_flag():
         next_flag(flags, 3, 0)
 
 
-def test_davis_annotations_smooth_sequence_has_no_flags_until_a_mask_goes_empty(shared_data):
-    masks = {i: davis_mask("dog", i) for i in range(0, 60, 2)}
-    clean = {i: frame_stats(m) for i, m in masks.items()}
-    assert find_flags(clean) == {}
-    broken = dict(clean)
-    broken[30] = frame_stats(np.zeros_like(masks[30]), {1: np.zeros(masks[30].shape, np.float32)})
-    flags = find_flags(broken)
+def test_record_round_trip_drops_keyframes_legacy_and_junk():
+    flags = {4: Flag(0.8123, "object 1 vanished (was 10 px on the previous frame)"), 9: Flag(0.4, "x")}
+    record = flags_to_record(flags)
+    assert record["4"] == {"score": 0.812, "reason": flags[4].reason}
+    assert flags_from_record(record) == {4: Flag(0.812, flags[4].reason), 9: Flag(0.4, "x")}
+    assert set(flags_from_record(record, exclude={9})) == {4}
+    legacy = {"3": "object 1 area -48% vs frame 2", "x": {"score": 1, "reason": "r"}, "5": {"score": 7, "reason": "r"}}
+    assert flags_from_record(legacy) == {} and flags_from_record(None) == {} and flags_from_record([1]) == {}
+
+
+def test_davis_annotations_with_sure_probabilities_have_no_flags_until_a_mask_goes_empty(shared_data):
+    frames = {i: davis_mask("dog", i) for i in range(0, 60, 2)}
+    seq = {i: (m, {1: crisp(m)}) for i, m in frames.items()}
+    key = areas(frames[0])
+    stats = {i: frame_stats(m, p, areas(frames[max(i - 2, 0)]), key) for i, (m, p) in seq.items()}
+    assert find_flags(stats, keyframes={0}) == {}
+    empty = np.zeros_like(frames[30])
+    stats[30] = frame_stats(empty, {1: np.zeros(empty.shape, np.float32)}, areas(frames[28]), key)
+    stats[32] = frame_stats(frames[32], {1: crisp(frames[32])}, areas(empty), key)
+    flags = find_flags(stats, keyframes={0})
     assert set(flags) == {30, 32}
-    assert flags[30].startswith("object 1 vanished (was ")
-    assert flags[32].startswith("object 1 reappeared (")
-
-
-def test_davis_occlusion_is_flagged(shared_data):
-    """bmx-trees: the rider passes behind a tree around frame 69; its annotated area jumps by about 50%."""
-    flags = find_flags({i: frame_stats(davis_mask("bmx-trees", i)) for i in range(60, 75)})
-    assert 69 in flags and "object 1 area +" in flags[69]
+    assert flags[30].reason.startswith("object 1 vanished (was ")
+    assert flags[32].reason.startswith("object 1 reappeared (")
