@@ -1,8 +1,8 @@
 """`python -m app.screenshots OUTDIR`: drive the main window through its main states and save PNGs.
 
 States: empty; the demo clip open with its mask and the brush over it; a propagation running (progress, fps,
-ETA); review after the run: a flagged frame in cutout mode with a feathered matte, and side by side with the
-source. Runs offscreen without a display (it sets QT_QPA_PLATFORM=offscreen unless told otherwise), with
+ETA); review after the run: a flagged frame in cutout mode with a feathered matte, side by side with the
+source, onion skin; the frames made stale by a correction; the export dialog. Runs offscreen without a display (it sets QT_QPA_PLATFORM=offscreen unless told otherwise), with
 preferences and projects in a temporary folder. PNGs above `MAX_BYTES` are saved with a 256-colour palette.
 """
 
@@ -108,6 +108,28 @@ def take(out: Path, frames: int = 6) -> list[Path]:
     doc.set_view_state(side)
     window.canvas.fit()
     shot("05-review-side-by-side")
+    onion = ViewState(mode=ViewMode.OVERLAY, onion=True)
+    window.view_controls.set_state(onion)
+    doc.set_view_state(onion)
+    doc.set_frame(done[-1])
+    shot("06-onion-skin")
+    corrected = doc.mask(done[1])
+    assert corrected is not None
+    corrected = corrected.copy()
+    corrected[: corrected.shape[0] // 3] = 0  # a correction on an early propagated frame
+    doc.commit_mask(done[1], corrected, "Correction")
+    doc.set_frame(done[-1])  # depended on the corrected frame: kept, marked stale
+    window.view_controls.set_state(ViewState())
+    doc.set_view_state(ViewState())
+    shot("07-stale-after-correction")
+    from app.dialogs.export_dialog import ExportDialog
+
+    dialog = ExportDialog(window, doc.project, review)
+    dialog.show()
+    app.processEvents()
+    dialog.grab().save(str(out / "08-export-dialog.png"))
+    saved.append(out / "08-export-dialog.png")
+    dialog.close()
     window.close()
     return saved
 

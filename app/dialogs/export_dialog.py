@@ -143,8 +143,9 @@ class ExportDialog(QDialog):
 
         self.progress = QProgressBar(self)
         self.progress.setFormat("%v / %m frames")
-        self.progress.setRange(0, max(project.num_frames, 1))
         self.progress.setValue(0)
+        self.range_box.changed.connect(self._show_planned)
+        self._show_planned()
         self.status_label = QLabel(self)
         self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
@@ -270,6 +271,21 @@ class ExportDialog(QDialog):
         self._set_running(True)
         self.export_started.emit(self.job)
         self.job.start()
+
+    def _show_planned(self) -> None:
+        """The progress bar's scale: the frames the current range and policy will write."""
+        if self.running:
+            return
+        try:
+            planned = len(
+                plan_frames(
+                    self.project, self.range_box.frames(), self.range_box.policy(), self.range_box.masked
+                ).frames
+            )
+        except ExportError:
+            planned = 0
+        self.progress.setRange(0, max(planned, 1))
+        self.progress.setValue(0)
 
     def cancel(self) -> None:
         """Stop the running export after its current frame; partial output is removed."""
