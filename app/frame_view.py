@@ -1,9 +1,11 @@
 """`FrameView`: keeps the canvas showing the document's current frame, composed for the view state.
 
 The single call site of `compose` and `render_region` (the review module's renderer). A stroke in progress
-re-renders only the region it damaged (`render_region` follows `compose`'s per-pixel rules, so the canvas
-holds exactly what a full `compose` would give); anything else composes the whole frame. A frame that cannot
-be decoded is reported once and shown black, so one bad frame never takes the app down.
+re-renders only the region it damaged, and a new mask for the frame shown (a finished stroke, a box proposal,
+an undo) only the rectangle where it differs from the mask shown; `render_region` follows `compose`'s
+per-pixel rules, so the canvas holds exactly what a full `compose` would give. A new frame, view state or
+object colour composes the whole frame. A frame that cannot be decoded is reported once and shown black, so
+one bad frame never takes the app down.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from app.render import Rect, ViewMode, compose, damaged, render_region
 from llb_core.errors import LLBError
 
 log = logging.getLogger(__name__)
+
+FULL_RENDER_SHARE = 0.5  # a change covering more of the frame than this composes the whole frame
 
 
 class FrameView(QObject):
@@ -59,14 +63,23 @@ class FrameView(QObject):
         self.refresh()
 
     def _mask_changed(self, frame: int) -> None:
+        """Re-render only the rectangle where the new mask differs from the one shown (nothing after a
+        finished stroke, whose regions already compose it; a box proposal's or an undo's area)."""
         doc = self.document
         if doc is None or frame != doc.current_frame:
             return
-        mask = doc.mask(frame)
-        shown = self._shown_mask
-        if self._shown == self._key() and (mask is shown or _same(mask, shown)):
-            return  # e.g. a finished stroke: its regions already compose exactly this mask
-        self._compose(mask)
+        mask, shown = doc.mask(frame), self._shown_mask
+        if self._shown != self._key() or self._rgb is None or (mask is not None and mask is shown):
+            self._compose(mask)  # something else changed too, or a mask changed in place (where is unknown)
+            return
+        rect = _changed_rect(mask, shown)
+        if rect is None:
+            return
+        w, h = self._rgb.shape[1], self._rgb.shape[0]
+        if (rect[2] - rect[0]) * (rect[3] - rect[1]) > FULL_RENDER_SHARE * w * h:
+            self._compose(mask)
+        else:
+            self._render_area(mask, rect)
 
     def _key(self) -> tuple:
         """Everything besides the mask that the composed image depends on."""
@@ -115,16 +128,30 @@ class FrameView(QObject):
             self.refresh()
             return
         # From here the canvas shows compose(rgb, mask) for this very `mask` before the change in `rect`.
-        rgb, state = self._rgb, doc.view_state
+        self._render_area(doc.mask(frame), rect)  # the stroke's working mask, changed in place
+
+    def _render_area(self, mask: np.ndarray | None, rect: Rect) -> None:
+        """Re-render what a change of the mask shown inside `rect` damaged; the canvas then shows `mask`."""
+        doc, rgb = self.document, self._rgb
+        assert doc is not None and rgb is not None
+        state = doc.view_state
         area = damaged(rect, state, (rgb.shape[1], rgb.shape[0]))
         if area[0] >= area[2] or area[1] >= area[3]:
             return
-        mask = doc.mask(frame)  # the stroke's working mask, changed in place
         pixels = render_region(rgb, mask, doc.colours(), doc.hidden, state, area)
         dx = rgb.shape[1] if state.mode is ViewMode.SIDE_BY_SIDE else 0  # the overlay half of the image
         self.canvas.set_region(area[0] + dx, area[1], pixels)
         self._shown_mask = mask
 
 
-def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
-    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
+def _changed_rect(a: np.ndarray | None, b: np.ndarray | None) -> Rect | None:
+    """Bounding rectangle (x0, y0, x1, y1) of the pixels where two (H, W) masks differ (None: a mask of
+    zeros); None when they are equal."""
+    if a is None and b is None:
+        return None
+    diff = (b != 0) if a is None else (a != 0) if b is None else (a != b)  # (H, W) bool
+    rows = np.flatnonzero(diff.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(diff[rows[0] : rows[-1] + 1].any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1

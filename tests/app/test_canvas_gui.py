@@ -87,6 +87,8 @@ def test_stroke_repaints_only_its_damage_and_equals_a_full_render(qtbot, window,
     assert not doc.editing and doc.undo_stack.undoText() == "Brush stroke"
     assert np.array_equal(canvas.pixels(), full_render(doc))  # after the release, too
     canvas.removeEventFilter(log)
+    doc.undo_stack.undo()
+    assert np.array_equal(canvas.pixels(), full_render(doc))  # and after an undo (the changed rectangle only)
 
 
 def test_brush_outline_repaints_only_around_the_pointer(qtbot, window, make_clip):
@@ -152,6 +154,7 @@ def test_grabcut_runs_off_the_gui_thread_and_lands_as_one_undo_step(qtbot, windo
     assert np.array_equal(window.canvas.pixels(), full_render(doc))
     doc.undo_stack.undo()
     assert doc.clip.mask(0) is None  # one undo step takes it all back
+    assert np.array_equal(window.canvas.pixels(), full_render(doc))
 
 
 def test_a_stale_grabcut_result_is_dropped(qtbot, window, make_clip, monkeypatch):
