@@ -63,6 +63,7 @@ class Document(QObject):
 
     frame_changed = Signal(int)
     mask_changed = Signal(int)  # that frame's displayed mask changed (edit, run, undo)
+    mask_region_changed = Signal(int, object)  # frame, (x0, y0, x1, y1): a stroke changed only those pixels
     objects_changed = Signal()
     active_object_changed = Signal(int)  # 0: none
     timeline_changed = Signal()  # keyframes, propagated or stale frames, or flags
@@ -183,9 +184,17 @@ class Document(QObject):
     def editing(self) -> bool:
         return self._editing is not None
 
-    def edit_changed(self) -> None:
-        """The working mask was changed in place: repaint."""
-        self.mask_changed.emit(self.current_frame)
+    def edit_changed(self, rect: tuple[int, int, int, int] | None = None) -> None:
+        """The working mask was changed in place: repaint.
+
+        Args:
+            rect: (x0, y0, x1, y1) holding every changed pixel (`mask_region_changed`); None: anywhere
+                (`mask_changed`).
+        """
+        if rect is None:
+            self.mask_changed.emit(self.current_frame)
+        elif rect[0] < rect[2] and rect[1] < rect[3]:
+            self.mask_region_changed.emit(self.current_frame, tuple(rect))
 
     def end_edit(self, text: str) -> bool:
         """Finish the stroke: one undo step, the frame becomes a keyframe. False if nothing changed."""

@@ -200,3 +200,66 @@ def compose(
         a = alpha8.astype(np.float32) / 255.0  # (H, W): the exported alpha channel, as a viewer reads it
         return cv2.blendLinear(rgb, checkerboard(*index.shape), a, 1.0 - a)
     raise ValueError(f"unknown view mode {mode!r}")
+
+
+Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) in frame pixels
+
+
+def reach(state: ViewState) -> int:
+    """How far (pixels) the composed image can change around a changed mask pixel: the outline's 3x3
+    neighbourhood, or the matte's grow plus its feather window."""
+    if state.mode in (ViewMode.CUTOUT, ViewMode.MATTE):
+        return abs(state.grow) + state.feather + 1
+    return 1
+
+
+def damaged(rect: Rect, state: ViewState, size: tuple[int, int]) -> Rect:
+    """The frame rectangle whose composed pixels may change when the mask changes inside `rect`.
+
+    Args:
+        rect: changed mask pixels (x0, y0, x1, y1).
+        state: the view state (how far a change reaches).
+        size: (width, height) of the frame.
+    """
+    m, (w, h) = reach(state), size
+    return max(0, rect[0] - m), max(0, rect[1] - m), min(w, rect[2] + m), min(h, rect[3] + m)
+
+
+def render_region(
+    frame_rgb: np.ndarray,
+    index_mask: np.ndarray | None,
+    colours: Mapping[int, tuple[int, int, int]],
+    hidden: Set[int],
+    state: ViewState,
+    rect: Rect,
+    previous_mask: np.ndarray | None = None,
+) -> np.ndarray:
+    """`compose`'s pixels inside `rect` only, identical to cropping a full `compose`, at the cost of the region.
+
+    `compose` runs on a crop around `rect`, widened by `reach` (so the outline, grow and feather see every
+    pixel they read) and with its top-left corner on the checkerboard's period (so the squares line up). The
+    per-pixel rules are `compose`'s own: whatever they become, the region follows.
+
+    Args:
+        frame_rgb, index_mask, colours, hidden, state, previous_mask: as for `compose`.
+        rect: (x0, y0, x1, y1) in frame pixels, non-empty and inside the frame.
+
+    Returns:
+        (y1 - y0, x1 - x0, 3) uint8: `compose(...)[y0:y1, x0:x1]`; for SIDE_BY_SIDE the overlay (right) half's
+        pixels at `rect`, i.e. `compose(...)[y0:y1, W + x0:W + x1]`.
+
+    Raises:
+        ValueError: an empty rectangle or one outside the frame.
+    """
+    h, w = frame_rgb.shape[:2]
+    x0, y0, x1, y1 = rect
+    if not (0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h):
+        raise ValueError(f"region {rect} is empty or outside the {w}x{h} frame")
+    m, period = reach(state), 2 * CHECKER_SIZE
+    cx0, cy0 = max(0, x0 - m) // period * period, max(0, y0 - m) // period * period
+    cx1, cy1 = min(w, x1 + m), min(h, y1 + m)
+    crop = None if index_mask is None else index_mask[cy0:cy1, cx0:cx1]
+    before = None if previous_mask is None else previous_mask[cy0:cy1, cx0:cx1]
+    part = compose(frame_rgb[cy0:cy1, cx0:cx1], crop, colours, hidden, state, before)
+    left = cx1 - cx0 if state.mode is ViewMode.SIDE_BY_SIDE else 0  # the overlay half starts there
+    return part[y0 - cy0 : y1 - cy0, left + x0 - cx0 : left + x1 - cx0]

@@ -2,8 +2,9 @@
 
 States: empty; the demo clip open with its mask and the brush over it; a propagation running (progress, fps,
 ETA); review after the run: a flagged frame in cutout mode with a feathered matte, side by side with the
-source, onion skin; the frames made stale by a correction; the export dialog. Runs offscreen without a display (it sets QT_QPA_PLATFORM=offscreen unless told otherwise), with
-preferences and projects in a temporary folder. PNGs above `MAX_BYTES` are saved with a 256-colour palette.
+source, onion skin; the frames made stale by a correction; the export dialog. Runs offscreen without a
+display (it sets QT_QPA_PLATFORM=offscreen unless told otherwise), with preferences and projects in a
+temporary folder. PNGs above `MAX_BYTES` are saved with a 256-colour palette.
 """
 
 from __future__ import annotations

@@ -3,10 +3,15 @@
 Tools: "brush" (left button paints the active object, right button erases it), "eraser" (left button erases
 the active object), "box" (drag a box: GrabCut proposes the object inside it; refine with the brush). One
 stroke or one box is one undo step, and the frame becomes a keyframe. Locked objects are never painted over.
+
+GrabCut runs on a worker thread (`BoxProposer`) under a busy cursor; its proposal applies when it arrives,
+unless the frame, the object or the document changed meanwhile, a newer box replaced it, or a stroke is in
+progress (then it is dropped, with a message).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import numpy as np
@@ -15,7 +20,8 @@ from PySide6.QtGui import QGuiApplication
 
 from app.canvas import Canvas
 from app.document import Document
-from app.tools.mask_ops import clear_object, fill_holes, grabcut_box, paint_segment
+from app.tools.mask_ops import clear_object, fill_holes, paint_segment
+from app.tools.proposals import BoxProposer
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,11 @@ class ToolBox(QObject):
         self._last: QPointF | None = None
         self._erase = False
         self._box_from: QPointF | None = None
+        self._proposer = BoxProposer(self)
+        self._proposer.ready.connect(self._proposal_ready)
+        self._tickets = itertools.count(1)
+        self._proposal: tuple[int, Document, int, int] | None = None  # ticket, document, frame, object
+        self._busy_cursor = False
         canvas.pointer_pressed.connect(self._press)
         canvas.pointer_moved.connect(self._move)
         canvas.pointer_released.connect(self._release)
@@ -141,34 +152,63 @@ class ToolBox(QObject):
             return
         obj = doc.active_object
         p0, p1 = (self._last.x(), self._last.y()), (pos.x(), pos.y())
-        paint_segment(working, p0, p1, self.radius, obj, self._erase, self._protected(obj))
+        changed = paint_segment(working, p0, p1, self.radius, obj, self._erase, self._protected(obj))
         self._last = pos
-        doc.edit_changed()
+        doc.edit_changed(changed)
 
     def _abort(self) -> None:
-        self._last, self._box_from = None, None
+        self._last, self._box_from, self._proposal = None, None, None
         self.canvas.set_box(None)
         if self.document is not None:
             self.document.cancel_edit()
 
     # -- whole-frame edits -----------------------------------------------------------------------
+    @property
+    def proposing(self) -> bool:
+        """True while a GrabCut proposal is being computed (or its result is on its way)."""
+        return self._proposer.busy
+
+    def wait_for_proposal(self, msecs: int = -1) -> bool:
+        """Block until GrabCut is done (tests, shut-down); the result still arrives as an event."""
+        return self._proposer.wait(msecs)
+
     def _propose(self, box: QRectF) -> None:
         doc = self.document
         obj = self._target()
         if doc is None or obj is None:
             return
         rect = (int(box.left()), int(box.top()), int(box.right()) + 1, int(box.bottom()) + 1)
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            proposal = grabcut_box(doc.frame_image(doc.current_frame), rect)
-        except ValueError as err:
-            self.message.emit(str(err))
-            return
-        finally:
+        ticket = next(self._tickets)
+        self._proposal = (ticket, doc, doc.current_frame, obj)
+        if not self._busy_cursor:
+            QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+            self._busy_cursor = True
+        self._proposer.propose(doc.frame_image(doc.current_frame), rect, ticket)
+
+    def _proposal_ready(self, ticket: int, result: object) -> None:
+        """GrabCut's (H, W) bool proposal (or the error that stopped it), back on the GUI thread."""
+        if self._busy_cursor and not self._proposer.busy:
             QGuiApplication.restoreOverrideCursor()
+            self._busy_cursor = False
+        if self._proposal is None or self._proposal[0] != ticket:
+            return  # a newer box replaced it, or editing was disabled meanwhile
+        _, doc, frame, obj = self._proposal
+        self._proposal = None
+        if isinstance(result, Exception):
+            self.message.emit(str(result) if isinstance(result, ValueError) else f"GrabCut failed: {result}")
+            return
+        if doc is not self.document or frame != doc.current_frame or obj != doc.active_object:
+            self.message.emit("The box proposal was dropped: the frame or the object changed while GrabCut ran.")
+            return
+        busy = "a stroke is in progress" if doc.editing else "propagation runs" if doc.running else None
+        busy = busy or ("the object is locked" if obj in doc.locked else None)
+        if busy:
+            self.message.emit(f"The box proposal was dropped: {busy}.")
+            return
+        assert isinstance(result, np.ndarray)
         mask = self._current_mask()
         mask[mask == obj] = 0  # the proposal replaces the object on this frame; other objects keep their pixels
-        mask[proposal & (mask == 0)] = obj
+        mask[result & (mask == 0)] = obj
         if not doc.commit_mask(doc.current_frame, mask, "Box proposal"):
             self.message.emit("GrabCut found nothing new in the box; try a tighter box or paint with the brush.")
 

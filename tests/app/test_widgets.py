@@ -69,6 +69,7 @@ def test_brush_size_keys_box_tool_and_locked_objects(qtbot, window, make_clip):
     qtbot.mouseRelease(
         window.canvas, Qt.MouseButton.LeftButton, pos=widget_point(window.canvas, xs.max() + 8, ys.max() + 8)
     )
+    qtbot.waitUntil(lambda: not tb.proposing, timeout=20_000)  # GrabCut runs on a worker thread
     proposal = doc.clip.mask(0)
     assert proposal is not None and doc.undo_stack.undoText() == "Box proposal"
     inter = np.logical_and(proposal == 1, gt_mask(0)).sum()
