@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from app.dialogs._combo import select_data
 from llb_core.io.export import MISSING_POLICIES, MaskSequence, plan_frames
 
 POLICY_LABELS = {  # MISSING_POLICIES -> what the person picks
@@ -103,10 +104,7 @@ class FrameRangeBox(QWidget):
 
     def set_policy(self, policy: str) -> None:
         """Choose the missing-frame policy, as if the person had."""
-        index = self.policy_combo.findData(policy)
-        if index < 0:
-            raise KeyError(f"unknown missing-frame policy {policy!r}; known: {', '.join(MISSING_POLICIES)}")
-        self.policy_combo.setCurrentIndex(index)
+        select_data(self.policy_combo, policy, "missing-frame policy", MISSING_POLICIES)
         self._custom_policy = True
 
     def missing_frames(self) -> tuple[int, ...]:

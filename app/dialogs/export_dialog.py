@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.dialogs._combo import select_data
 from app.dialogs._export_job import ExportJob, fit_destination, format_info
 from app.dialogs._frame_range import FrameRangeBox
 from app.render import ViewState
@@ -178,10 +179,7 @@ class ExportDialog(QDialog):
 
     def set_format(self, fmt: str) -> None:
         """Choose `fmt` (a key of `FORMATS`)."""
-        index = self.format_combo.findData(fmt)
-        if index < 0:
-            raise KeyError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
-        self.format_combo.setCurrentIndex(index)
+        select_data(self.format_combo, fmt, "export format", FORMATS)
 
     def destination(self) -> Path | None:
         """The destination path, or None when the field is empty."""

@@ -58,17 +58,11 @@ class ViewControls(QWidget):
         layout.addWidget(self._opacity_label)
         layout.addWidget(self.opacity_slider, 1)
 
-        self.outline_button = QToolButton(self)
-        self.outline_button.setCheckable(True)
-        self.outline_button.setIcon(icons.icon("mdi6.vector-square"))
-        self.outline_button.setAutoRaise(True)
-        self.outline_button.setToolTip("Outline: draw each object's edge in its colour")
+        self.outline_button = _toggle("mdi6.vector-square", "Outline: draw each object's edge in its colour", self)
+        self.onion_button = _toggle(
+            "mdi6.layers-outline", "Onion skin (O): the previous frame's object edges, in a lighter tint", self
+        )
         layout.addWidget(self.outline_button)
-        self.onion_button = QToolButton(self)
-        self.onion_button.setCheckable(True)
-        self.onion_button.setIcon(icons.icon("mdi6.layers-outline"))
-        self.onion_button.setAutoRaise(True)
-        self.onion_button.setToolTip("Onion skin (O): the previous frame's object edges, in a lighter tint")
         layout.addWidget(self.onion_button)
         layout.addSpacing(12)
 
@@ -139,6 +133,15 @@ class ViewControls(QWidget):
 
     def _emit(self, *_: object) -> None:
         self.changed.emit(self.state())
+
+
+def _toggle(icon: str, tip: str, parent: QWidget) -> QToolButton:
+    button = QToolButton(parent)
+    button.setCheckable(True)
+    button.setIcon(icons.icon(icon))
+    button.setAutoRaise(True)
+    button.setToolTip(tip)
+    return button
 
 
 def _spin(lo: int, hi: int, tip: str, parent: QWidget) -> QSpinBox:
