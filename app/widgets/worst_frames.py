@@ -4,7 +4,7 @@ pressing Enter on it shows that frame. Reads the document; writes back only the 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.document import Document
 from app.flags import ranked
@@ -25,6 +25,11 @@ class WorstFrames(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setAllColumnsShowFocus(True)
+        header = self.tree.header()
+        header.setStretchLastSection(True)  # the reason takes what is left; long ones show in full as tooltips
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tree.setToolTip("Flagged frames, the likeliest to be wrong first; click or press Enter to show one")
         self.tree.itemClicked.connect(self._go)
         self.tree.itemActivated.connect(self._go)  # Enter, or a double click
@@ -55,6 +60,7 @@ class WorstFrames(QWidget):
         self.tree.clear()
         for frame, flag in flags[:MAX_ROWS]:
             item = QTreeWidgetItem([str(frame), f"{flag.score:.2f}", flag.reason])
+            item.setToolTip(2, flag.reason)
             item.setData(0, FRAME_ROLE, frame)
             item.setToolTip(2, flag.reason)
             item.setTextAlignment(0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
