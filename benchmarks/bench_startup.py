@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -74,7 +75,12 @@ def main() -> None:
     p.add_argument("--cold", action="store_true", help="drop the page cache before each run (root)")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        runs = [one_run(args.clip, Path(tmp), args.cold) for _ in range(args.runs)]
+        clip = Path(tmp) / args.clip.name  # a copy: the app makes its project folder beside the clip
+        if args.clip.is_dir():
+            shutil.copytree(args.clip, clip)
+        else:
+            shutil.copy2(args.clip, clip)
+        runs = [one_run(clip, Path(tmp), args.cold) for _ in range(args.runs)]
     print(f"clip: {args.clip} ({args.runs} {'cold' if args.cold else 'warm'} runs, seconds from process start)")
     for i, what in enumerate(("window shown", "window with the clip", "model ready")):
         xs = [r[i] for r in runs]
