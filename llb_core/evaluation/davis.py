@@ -15,7 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from llb_core.errors import LLBError
-from llb_core.io import DavisLayoutError, FrameSource, FrameSourceError, davis_folders, open_source, read_index_mask
+from llb_core.io import (
+    DavisLayoutError,
+    FrameSource,
+    FrameSourceError,
+    davis_folders,
+    davis_sequences,
+    open_source,
+    read_index_mask,
+)
 
 
 class EvalDataError(LLBError):
@@ -121,8 +129,8 @@ class DavisRoot:
         return self.frames_dir.name
 
     def sequences(self) -> list[str]:
-        """Names of every sequence (sub-folder of the frames folder), sorted."""
-        return sorted(p.name for p in self.frames_dir.iterdir() if p.is_dir())
+        """Names of every sequence (sub-folder of the frames folder holding frames), sorted."""
+        return davis_sequences(self.frames_dir)
 
     def check_names(self, names: list[str]) -> None:
         """Raise `EvalDataError` naming the first unknown sequence and the available ones."""

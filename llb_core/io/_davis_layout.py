@@ -13,6 +13,7 @@ from llb_core.io._errors import LlbIoError
 
 FRAMES_FOLDER = "JPEGImages"
 MASKS_FOLDER = "Annotations"
+FRAME_SUFFIXES = (".jpg", ".jpeg", ".png")
 _RESOLUTION = re.compile(r"^\d+p$|^Full-Resolution$")
 
 
@@ -67,3 +68,16 @@ def davis_folders(root: str | Path, resolution: str | None = None) -> tuple[Path
     """(frames folder, masks folder) of a DAVIS-layout root: `root/JPEGImages/<res>`, `root/Annotations/<res>`."""
     res = davis_resolution(root, resolution)
     return Path(root) / FRAMES_FOLDER / res, Path(root) / MASKS_FOLDER / res
+
+
+def davis_sequences(frames_dir: Path) -> list[str]:
+    """Sequence names: the sub-folders of `frames_dir` that hold frames (image files), sorted.
+
+    Other folders beside the sequences (a `<seq>.llbproj` project folder, say) are not sequences. A sequence
+    without annotations is still listed, so that readers can say what is missing.
+    """
+    return sorted(p.name for p in frames_dir.iterdir() if p.is_dir() and _holds_frames(p))
+
+
+def _holds_frames(folder: Path) -> bool:
+    return any(p.suffix.lower() in FRAME_SUFFIXES for p in folder.iterdir())

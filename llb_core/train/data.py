@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 
 from llb_core.errors import LLBError
-from llb_core.io import davis_folders
+from llb_core.io import davis_folders, davis_sequences
 from llb_core.train.augment import AugmentConfig, crop_pair, object_box, photometric
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -76,8 +76,8 @@ def read_davis(
     """
     root = Path(root)
     images, annotations = davis_folders(root, resolution)
-    names = sequences or sorted(p.name for p in images.iterdir() if p.is_dir())
-    unknown = sorted(set(exclude or []) - {p.name for p in images.iterdir()})
+    names = sequences or davis_sequences(images)
+    unknown = sorted(set(exclude or []) - set(davis_sequences(images)))
     if unknown:
         raise LLBError(f"{images}: exclude names sequences that are not there: {unknown}")
     names = [n for n in names if n not in set(exclude or [])]
@@ -85,6 +85,8 @@ def read_davis(
     for name in names:
         if not (images / name).is_dir():
             raise LLBError(f"{images / name}: no such sequence in {root}")
+        if not (annotations / name).is_dir():
+            raise LLBError(f"{annotations / name}: no annotations for sequence {name}; add them or exclude it")
         frames = _listing(images / name, IMAGE_SUFFIXES)
         masks = {p.stem: p for p in _listing(annotations / name, (".png",))}
         out.append(Sequence(name, frames, [masks.get(f.stem) for f in frames]))
