@@ -17,12 +17,27 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Propagates every sequence from its first frame's mask and scores it the DAVIS way: J = "
         "region IoU, F = boundary F-measure (tolerance ceil(0.008 x diagonal) px), first and last frames "
         "excluded, per object, per sequence and the mean over sequences; J&F = (J + F) / 2. DATA_ROOT holds "
-        "JPEGImages/480p/<seq>/ and Annotations/480p/<seq>/ (palette or 0/255 PNG masks). The methods copy "
-        "(first mask on every frame) and flow (DIS optical-flow warping) need no weights: they are the floor.",
+        "JPEGImages/<res>/<seq>/ and Annotations/<res>/<seq>/ (<res>: 480p, 360p, 240p, ...; palette or 0/255 "
+        "PNG masks). The methods copy (first mask on every frame) and flow (DIS optical-flow warping) need no "
+        "weights: they are the floor. --corrections K1,K2,... adds the corrections curve: a simulated person "
+        "repeatedly paints the ground truth of the worst frame as a keyframe and the engine re-propagates what "
+        "depended on it; J&F after each K corrections.",
     )
     p.add_argument("root", metavar="DATA_ROOT", help="DAVIS-layout root folder")
     p.add_argument("--sequences", nargs="+", default=None, metavar="SEQ", help="sequences (default: all)")
     p.add_argument("--method", choices=("llb", "copy", "flow"), default="llb", help="propagation method")
+    p.add_argument(
+        "--res-folder",
+        default=None,
+        metavar="RES",
+        help="resolution folder under JPEGImages/ and Annotations/ (default: the only one, e.g. 480p)",
+    )
+    p.add_argument(
+        "--corrections",
+        default=None,
+        metavar="K1,K2,...",
+        help="also report J&F after K simulated corrections of the worst frame, e.g. 0,1,2,4 (llb only)",
+    )
     p.add_argument("--max-frames", type=int, default=None, metavar="N", help="only the first N frames (N >= 3)")
     p.add_argument("--weights", default=None, help="checkpoint (default: the shipped weights)")
     p.add_argument("--variant", default=None, choices=("lwl", "joint", "llb"), help="require this variant")
@@ -37,8 +52,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from llb_core.evaluation.corrections import parse_counts
     from llb_core.evaluation.evaluate import SequenceResult, evaluate
     from llb_core.io import atomic_write_text
+
+    counts = None
+    if args.corrections is not None:
+        try:
+            counts = parse_counts(args.corrections)
+        except ValueError as err:
+            raise CliError(f"--corrections {err}") from err
+        if args.method != "llb":
+            raise CliError(f"--corrections needs the engine's keyframes: use --method llb, not {args.method}")
+        if args.save_masks is not None:
+            raise CliError("--corrections and --save-masks exclude each other: save the masks without --corrections")
 
     if args.max_frames is not None and args.max_frames < 3:
         raise CliError(f"--max-frames {args.max_frames}: first and last frames are not scored; give at least 3")
@@ -55,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
                 f"{result.name}: J {100 * result.j:.1f}  F {100 * result.f:.1f}  J&F {100 * result.jf:.1f}  "
                 f"({result.frames} frames, {result.fps:.1f} fps)\n"
             )
+            if result.corrections is not None:
+                curve = "  ".join(f"+{k}: {100 * v:.1f}" for k, v in result.corrections.items())
+                sys.stderr.write(f"{result.name}: corrections {curve} (frames {result.corrected_frames})\n")
 
     report = evaluate(
         args.root,
@@ -69,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         precision=args.precision,
         save_masks=args.save_masks,
         on_sequence=on_sequence,
+        corrections=counts,
+        resolution_folder=args.res_folder,
     )
     sys.stdout.write(f"method: {report.method}\n")
     sys.stdout.write(report.table())

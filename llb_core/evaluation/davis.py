@@ -1,4 +1,6 @@
-"""Reading a DAVIS-layout root: `JPEGImages/480p/<seq>/NNNNN.jpg` and `Annotations/480p/<seq>/NNNNN.png`.
+"""Reading a DAVIS-layout root: `JPEGImages/<res>/<seq>/NNNNN.jpg` and `Annotations/<res>/<seq>/NNNNN.png`.
+
+`<res>` is any resolution folder (480p, 360p, 240p, ...): the only one the root holds, or the one chosen.
 
 Masks are palette PNGs (index = object id) or greyscale 0/255 PNGs (object 1). A frame and its mask share
 the file stem. Every sequence needs the mask of its first frame; a later frame without a mask file is not
@@ -13,10 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from llb_core.errors import LLBError
-from llb_core.io import FrameSource, FrameSourceError, open_source, read_index_mask
-
-FRAMES_DIR = Path("JPEGImages") / "480p"
-MASKS_DIR = Path("Annotations") / "480p"
+from llb_core.io import (
+    DavisLayoutError,
+    FrameSource,
+    FrameSourceError,
+    davis_folders,
+    davis_sequences,
+    open_source,
+    read_index_mask,
+)
 
 
 class EvalDataError(LLBError):
@@ -99,26 +106,31 @@ class DavisRoot:
     """A DAVIS-layout folder.
 
     Args:
-        root: the folder holding `JPEGImages/480p` and `Annotations/480p`.
+        root: the folder holding `JPEGImages/<res>` and `Annotations/<res>`.
+        resolution: the resolution folder (e.g. "240p"); None: the only one the root holds.
+
+    Attributes:
+        frames_dir, masks_dir: `root/JPEGImages/<res>` and `root/Annotations/<res>`.
 
     Raises:
-        EvalDataError: either sub-folder is missing.
+        EvalDataError: no such root, a sub-folder missing, or several resolution folders and none chosen.
     """
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, resolution: str | None = None) -> None:
         self.root = Path(root)
-        if not self.root.is_dir():
-            raise EvalDataError(f"{self.root}: no such folder. Give the root of a DAVIS-layout data set.")
-        for sub in (FRAMES_DIR, MASKS_DIR):
-            if not (self.root / sub).is_dir():
-                raise EvalDataError(
-                    f"{self.root / sub}: folder not found. A DAVIS-layout root holds JPEGImages/480p/<seq>/ "
-                    "and Annotations/480p/<seq>/; point to that root."
-                )
+        try:
+            self.frames_dir, self.masks_dir = davis_folders(self.root, resolution)
+        except DavisLayoutError as err:
+            raise EvalDataError(str(err)) from err
+
+    @property
+    def resolution(self) -> str:
+        """The resolution folder in use (e.g. "480p")."""
+        return self.frames_dir.name
 
     def sequences(self) -> list[str]:
-        """Names of every sequence (sub-folder of JPEGImages/480p), sorted."""
-        return sorted(p.name for p in (self.root / FRAMES_DIR).iterdir() if p.is_dir())
+        """Names of every sequence (sub-folder of the frames folder holding frames), sorted."""
+        return davis_sequences(self.frames_dir)
 
     def check_names(self, names: list[str]) -> None:
         """Raise `EvalDataError` naming the first unknown sequence and the available ones."""
@@ -126,7 +138,7 @@ class DavisRoot:
         for name in names:
             if name not in known:
                 raise EvalDataError(
-                    f"{self.root / FRAMES_DIR / name}: no such sequence. Available: {', '.join(sorted(known))}."
+                    f"{self.frames_dir / name}: no such sequence. Available: {', '.join(sorted(known))}."
                 )
 
     def sequence(self, name: str, max_frames: int | None = None) -> DavisSequence:
@@ -137,12 +149,12 @@ class DavisRoot:
         """
         self.check_names([name])
         try:
-            source = open_source(self.root / FRAMES_DIR / name)
+            source = open_source(self.frames_dir / name)
         except FrameSourceError as err:
             raise EvalDataError(str(err)) from err
         num_frames = source.num_frames if max_frames is None else min(source.num_frames, max_frames)
         stems = [_frame_stem(source, i) for i in range(num_frames)]
-        mask_dir = self.root / MASKS_DIR / name
+        mask_dir = self.masks_dir / name
         return DavisSequence(name, ClippedFrames(source, num_frames), [mask_dir / f"{s}.png" for s in stems])
 
 

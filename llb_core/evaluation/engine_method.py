@@ -38,12 +38,17 @@ class EngineMethod:
         self.weights_path: str | None = str(path) if weights is not None or os.path.isfile(default) else None
         self.model: LLBNet = load_model(weights, variant=variant, allow_untrained=weights is None)
 
-    def __call__(self, frames: ClippedFrames, first_mask: np.ndarray, num_frames: int) -> Iterator[np.ndarray]:
-        """Yield the (H, W) uint8 index mask of frames 0..num_frames-1 (the first is `first_mask`)."""
+    def new_session(self, frames: ClippedFrames, first_mask: np.ndarray) -> Session:
+        """A session on `frames` with the objects of `first_mask` ((H, W) uint8) and it as frame 0's keyframe."""
         session = Session(frames, self.model, self.settings)
         for obj in sorted(set(np.unique(first_mask).tolist()) - {0}):
             session.add_object(obj_id=obj)
         session.set_keyframe(0, first_mask)
+        return session
+
+    def __call__(self, frames: ClippedFrames, first_mask: np.ndarray, num_frames: int) -> Iterator[np.ndarray]:
+        """Yield the (H, W) uint8 index mask of frames 0..num_frames-1 (the first is `first_mask`)."""
+        session = self.new_session(frames, first_mask)
         masks: dict[int, np.ndarray] = {}
 
         def on_frame(result) -> None:  # noqa: ANN001

@@ -5,6 +5,9 @@ the last frame are excluded), per object present in the first mask: J and F are 
 frames that have a ground-truth file, then over objects for the sequence, then over sequences for the mean.
 J&F = (J + F) / 2. J recall: the share of scored frames with J > 0.5.
 
+With `corrections`, the "llb" method also reports the corrections curve (see `corrections.py`): the
+sequence J&F after K simulated corrections of the worst frame, for each K asked.
+
 Methods: "copy" and "flow" (weight-free references, see `reference.py`) and "llb" (the engine; torch is
 imported only when it is chosen).
 """
@@ -21,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from llb_core.evaluation.corrections import CorrectionsCurve, corrections_curve
 from llb_core.evaluation.davis import ClippedFrames, DavisRoot, EvalDataError
 from llb_core.evaluation.metrics import boundary_tolerance, frame_scores
 from llb_core.evaluation.reference import propagate_copy, propagate_flow
@@ -54,6 +58,8 @@ class SequenceResult:
         seconds: time the method took (frame reading included, scoring excluded).
         fps: propagated frames (N - 1) per second.
         tolerance_px: the boundary tolerance used.
+        corrections: number of corrections -> J&F after them (None: not asked for).
+        corrected_frames: the frames corrected, in order (None: not asked for).
     """
 
     name: str
@@ -67,6 +73,8 @@ class SequenceResult:
     seconds: float
     fps: float
     tolerance_px: int
+    corrections: dict[int, float] | None = None
+    corrected_frames: list[int] | None = None
 
 
 @dataclass
@@ -112,6 +120,14 @@ class EvalReport:
         return self._mean("j_recall")
 
     @property
+    def corrections(self) -> dict[int, float] | None:
+        """Number of corrections -> mean J&F over sequences after them (None: not asked for)."""
+        curves = [s.corrections for s in self.sequences if s.corrections is not None]
+        if not curves:
+            return None
+        return {k: float(np.mean([c[k] for c in curves])) for k in curves[0]}
+
+    @property
     def fps(self) -> float:
         """Propagated frames per second over every sequence together."""
         seconds = sum(s.seconds for s in self.sequences)
@@ -124,7 +140,10 @@ class EvalReport:
         for s in self.sequences:
             d = asdict(s)
             d["objects"] = {str(k): v for k, v in d["objects"].items()}
+            if s.corrections is not None:
+                d["corrections"] = {str(k): v for k, v in s.corrections.items()}
             sequences.append(d)
+        mean_corrections = self.corrections
         return {
             "method": self.method,
             "root": self.root,
@@ -139,6 +158,11 @@ class EvalReport:
                 "fps": _finite(self.fps),
                 "frames": sum(s.frames for s in self.sequences),
                 "seconds": sum(s.seconds for s in self.sequences),
+                **(
+                    {}
+                    if mean_corrections is None
+                    else {"corrections": {str(k): v for k, v in mean_corrections.items()}}
+                ),
             },
         }
 
@@ -147,18 +171,24 @@ class EvalReport:
         return json.dumps(_sanitize(self.to_dict()), indent=2)
 
     def table(self) -> str:
-        """Plain-text table: sequence, J, F, J&F, frames, fps (scores in percent), and the mean row."""
+        """Plain-text table: sequence, J, F, J&F, frames, fps (scores in percent), and the mean row; with
+        corrections, a J&F column per number of corrections (`+K`)."""
         names = [s.name for s in self.sequences] + ["mean"]
         width = max(8, *(len(n) for n in names))
-        header = f"{'sequence':<{width}}  {'J':>6}  {'F':>6}  {'J&F':>6}  {'frames':>6}  {'fps':>8}"
+        mean_corrections = self.corrections or {}
+        extra = "".join(f"  {'+' + str(k):>6}" for k in mean_corrections)
+        header = f"{'sequence':<{width}}  {'J':>6}  {'F':>6}  {'J&F':>6}  {'frames':>6}  {'fps':>8}{extra}"
         lines = [header, "-" * len(header)]
-        rows = [(s.name, s.j, s.f, s.jf, s.frames, s.fps) for s in self.sequences]
-        rows.append(("mean", self.j, self.f, self.jf, sum(s.frames for s in self.sequences), self.fps))
-        for i, (name, j, f, jf, frames, fps) in enumerate(rows):
+        rows = [(s.name, s.j, s.f, s.jf, s.frames, s.fps, s.corrections or {}) for s in self.sequences]
+        frames_total = sum(s.frames for s in self.sequences)
+        rows.append(("mean", self.j, self.f, self.jf, frames_total, self.fps, mean_corrections))
+        for i, (name, j, f, jf, frames, fps, curve) in enumerate(rows):
             if i == len(rows) - 1:
                 lines.append("-" * len(header))
+            cells = "".join(f"  {100 * curve[k]:6.1f}" if k in curve else f"  {'':>6}" for k in mean_corrections)
             lines.append(
                 f"{name:<{width}}  {100 * j:6.1f}  {100 * f:6.1f}  {100 * jf:6.1f}  {frames:6d}  {_fps_text(fps):>8}"
+                + cells
             )
         return "\n".join(lines) + "\n"
 
@@ -285,11 +315,13 @@ def evaluate(
     save_masks: str | Path | None = None,
     on_sequence: Callable[[SequenceResult], None] | None = None,
     propagator: Method | None = None,
+    corrections: list[int] | None = None,
+    resolution_folder: str | None = None,
 ) -> EvalReport:
     """Propagate each sequence from its first mask with `method` and score it.
 
     Args:
-        root: DAVIS-layout root (JPEGImages/480p, Annotations/480p).
+        root: DAVIS-layout root (JPEGImages/<res>, Annotations/<res>).
         sequences: names to evaluate (default: every sequence of the root).
         method: "llb", "copy" or "flow".
         max_frames: evaluate only the first N frames of each sequence (N >= 3).
@@ -297,6 +329,9 @@ def evaluate(
         save_masks: write the predicted masks as `DIR/<seq>/<frame>.png` palette PNGs.
         on_sequence: called with each finished sequence's result (progress reports).
         propagator: use this function instead of building `method` (its name is still reported).
+        corrections: also report the corrections curve at these numbers of corrections, e.g. [0, 1, 2, 4]
+            (method "llb" only, through the engine's keyframes; not with `save_masks`).
+        resolution_folder: the root's resolution folder (e.g. "240p"); None: the only one it holds.
 
     Returns:
         The report.
@@ -307,11 +342,13 @@ def evaluate(
     """
     if max_frames is not None and max_frames < 3:
         raise EvalDataError(f"max_frames={max_frames}: the first and last frames are not scored; give at least 3")
-    data = DavisRoot(root)
+    if corrections is not None and (method != "llb" or save_masks is not None):
+        raise EvalDataError("corrections: only with the llb method (the engine's keyframes) and without saved masks")
+    data = DavisRoot(root, resolution_folder)
     names = list(sequences) if sequences else data.sequences()
     data.check_names(names)
     if not names:
-        raise EvalDataError(f"{data.root}: no sequences found under JPEGImages/480p")
+        raise EvalDataError(f"{data.frames_dir}: no sequences found")
     if method not in METHODS and propagator is None:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     opened = [data.sequence(name, max_frames) for name in names]
@@ -319,7 +356,7 @@ def evaluate(
     for seq in opened:
         if seq.num_frames < 3:
             raise EvalDataError(
-                f"{data.root / 'JPEGImages' / '480p' / seq.name}: {seq.num_frames} frames; scoring needs at least 3 "
+                f"{data.frames_dir / seq.name}: {seq.num_frames} frames; scoring needs at least 3 "
                 "(the first and last are excluded). Leave it out with --sequences."
             )
         if not any(path.is_file() for path in seq.mask_paths[1:-1]):
@@ -341,9 +378,15 @@ def evaluate(
             def on_mask(index: int, mask: np.ndarray, out: Path = out, seq: Any = seq) -> None:  # noqa: ANN401
                 write_index_mask(out / seq.mask_paths[index].name, mask)
 
-        objects, scored, seconds = score_masks(
-            run(seq.frames, first, seq.num_frames), seq.ground_truth, seq.num_frames, obj_ids, tolerance, on_mask
-        )
+        curve: CorrectionsCurve | None = None
+        if corrections is not None:
+            session = run.new_session(seq.frames, first)  # type: ignore[attr-defined]
+            curve = corrections_curve(session, seq.ground_truth, obj_ids, corrections, tolerance)
+            objects, scored, seconds = _object_results(curve, obj_ids), len(curve.initial), curve.initial_seconds
+        else:
+            objects, scored, seconds = score_masks(
+                run(seq.frames, first, seq.num_frames), seq.ground_truth, seq.num_frames, obj_ids, tolerance, on_mask
+            )
         j = float(np.mean([o.j for o in objects.values()]))
         f = float(np.mean([o.f for o in objects.values()]))
         result = SequenceResult(
@@ -358,11 +401,15 @@ def evaluate(
             seconds=seconds,
             fps=(seq.num_frames - 1) / seconds if seconds > 0 else float("inf"),
             tolerance_px=tolerance,
+            corrections=None if curve is None else dict(curve.jf),
+            corrected_frames=None if curve is None else [c.frame for c in curve.corrections],
         )
         results.append(result)
         if on_sequence is not None:
             on_sequence(result)
-    settings: dict[str, Any] = {"max_frames": max_frames, "sequences": names}
+    settings: dict[str, Any] = {"max_frames": max_frames, "sequences": names, "resolution_folder": data.resolution}
+    if corrections is not None:
+        settings["corrections"] = list(corrections)
     weights_path = None if weights is None else str(weights)
     if method == "llb":
         engine = getattr(run, "settings", None)  # the effective engine settings, defaults filled in
@@ -376,3 +423,18 @@ def evaluate(
         weights_path = getattr(run, "weights_path", weights_path)
         settings["untrained"] = weights_path is None
     return EvalReport(method=method, root=str(data.root), sequences=results, settings=settings, weights=weights_path)
+
+
+def _object_results(curve: CorrectionsCurve, obj_ids: list[int]) -> dict[int, ObjectResult]:
+    """Per-object scores of the propagation before any correction."""
+    frames = list(curve.initial.values())
+    if not frames:
+        return {obj: ObjectResult(float("nan"), float("nan"), float("nan")) for obj in obj_ids}
+    return {
+        obj: ObjectResult(
+            j=float(np.mean([s[obj][0] for s in frames])),
+            f=float(np.mean([s[obj][1] for s in frames])),
+            j_recall=float(np.mean([s[obj][0] > 0.5 for s in frames])),
+        )
+        for obj in obj_ids
+    }

@@ -5,6 +5,7 @@ soft masks (H, W) float32 in [0, 1].
 """
 
 from llb_core.io._atomic import atomic_path, atomic_write_bytes, atomic_write_png, atomic_write_text
+from llb_core.io._davis_layout import DavisLayoutError, davis_folders, davis_resolution, davis_sequences
 from llb_core.io._errors import (
     CancelledError,
     ExportError,
@@ -44,6 +45,7 @@ from llb_core.io._video import VideoFileSource
 __all__ = [
     "DAVIS_PALETTE",
     "DEFAULT_CACHE_FRAMES",
+    "DavisLayoutError",
     "CancelFlag",
     "CancelledError",
     "ExportError",
@@ -63,7 +65,10 @@ __all__ = [
     "atomic_write_png",
     "atomic_write_text",
     "check_index_mask",
+    "davis_folders",
     "davis_palette",
+    "davis_resolution",
+    "davis_sequences",
     "extract_frames",
     "frame_number",
     "index_mask_to_size",

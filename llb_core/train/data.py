@@ -1,8 +1,10 @@
 """Training data: real mini-sequences from DAVIS / YouTube-VOS layouts and synthetic clips from stills.
 
 A sample is a mini-sequence of Q frames around one object: images (Q, 3, h, w) float in [0, 1] and
-masks (Q, 1, h, w) float {0, 1}; frame 0 is the reference. Everything random draws from the
-`np.random.Generator` passed in, so a resumed run continues the exact same stream.
+masks (Q, 1, h, w) float {0, 1}; frame 0 is the reference. In a multi-object clip a sample targets one
+object id; the other objects stay in the frames as look-alike distractors the network must reject.
+Everything random draws from the `np.random.Generator` passed in, so a resumed run continues the exact
+same stream.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import torch
 from PIL import Image
 
 from llb_core.errors import LLBError
+from llb_core.io import davis_folders, davis_sequences
 from llb_core.train.augment import AugmentConfig, crop_pair, object_box, photometric
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -53,17 +56,37 @@ def _listing(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
 
 
-def read_davis(root: str | Path, sequences: list[str] | None = None) -> list[Sequence]:
-    """DAVIS layout: root/JPEGImages/480p/<seq>/NNNNN.jpg and root/Annotations/480p/<seq>/NNNNN.png."""
+def read_davis(
+    root: str | Path,
+    sequences: list[str] | None = None,
+    *,
+    exclude: list[str] | None = None,
+    resolution: str | None = None,
+) -> list[Sequence]:
+    """DAVIS layout: root/JPEGImages/<res>/<seq>/NNNNN.jpg and root/Annotations/<res>/<seq>/NNNNN.png.
+
+    Args:
+        root: the DAVIS-layout root.
+        sequences: the sequences to read (default: all).
+        exclude: sequences to leave out of all (only without `sequences`).
+        resolution: the resolution folder ("480p", "360p", ...); None: the only one the root holds.
+
+    Raises:
+        LLBError: not a DAVIS root, an ambiguous or missing resolution folder, an unknown sequence.
+    """
     root = Path(root)
-    images, annotations = root / "JPEGImages" / "480p", root / "Annotations" / "480p"
-    if not images.is_dir() or not annotations.is_dir():
-        raise LLBError(f"{root}: not a DAVIS root (expected JPEGImages/480p and Annotations/480p inside)")
-    names = sequences or sorted(p.name for p in images.iterdir() if p.is_dir())
+    images, annotations = davis_folders(root, resolution)
+    names = sequences or davis_sequences(images)
+    unknown = sorted(set(exclude or []) - set(davis_sequences(images)))
+    if unknown:
+        raise LLBError(f"{images}: exclude names sequences that are not there: {unknown}")
+    names = [n for n in names if n not in set(exclude or [])]
     out = []
     for name in names:
         if not (images / name).is_dir():
             raise LLBError(f"{images / name}: no such sequence in {root}")
+        if not (annotations / name).is_dir():
+            raise LLBError(f"{annotations / name}: no annotations for sequence {name}; add them or exclude it")
         frames = _listing(images / name, IMAGE_SUFFIXES)
         masks = {p.stem: p for p in _listing(annotations / name, (".png",))}
         out.append(Sequence(name, frames, [masks.get(f.stem) for f in frames]))
@@ -92,9 +115,51 @@ def _to_tensors(frames: list[np.ndarray], masks: list[np.ndarray]) -> tuple[torc
     return images, targets
 
 
+def read_stills(root: str | Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stills with object masks: root/images/<name>.jpg beside root/masks/<name>.png (as in DUTS).
+
+    Returns:
+        (H, W, 3) uint8 RGB images with (H, W) uint8 binary masks (greyscale masks thresholded at 128).
+
+    Raises:
+        LLBError: no images/ or masks/ folder, or no image with a mask.
+    """
+    root = Path(root)
+    if not (root / "images").is_dir() or not (root / "masks").is_dir():
+        raise LLBError(f"{root}: not a stills folder (expected images/*.jpg and masks/*.png inside)")
+    masks = {p.stem: p for p in _listing(root / "masks", (".png",))}
+    stills = []
+    for image in _listing(root / "images", IMAGE_SUFFIXES):
+        if image.stem in masks:
+            frame = np.asarray(Image.open(image).convert("RGB"))
+            mask = (np.asarray(Image.open(masks[image.stem]).convert("L")) >= 128).astype(np.uint8)
+            if mask.shape != frame.shape[:2]:
+                raise LLBError(f"{masks[image.stem]}: mask size {mask.shape} differs from its image's")
+            stills.append((frame, mask))
+    if not stills:
+        raise LLBError(f"{root}: no image in images/ has a mask of the same name in masks/")
+    return stills
+
+
+@dataclass(frozen=True)
+class Pick:
+    """What one real sample shows: sequence `sequence`, object `obj_id`, frames (reference first)."""
+
+    sequence: str
+    obj_id: int
+    frames: tuple[int, ...]
+
+
 @dataclass
 class SequenceSampler:
-    """Mini-sequences from real videos: a reference frame and Q-1 later frames within `window` frames."""
+    """Mini-sequences from real videos: a reference frame and Q-1 later frames within `window` frames.
+
+    Each sample targets one object visible on its reference frame (>= `min_pixels`), drawn uniformly; the
+    other objects of a multi-object clip stay in the images as background.
+
+    Attributes:
+        weights: one sampling weight per sequence (default: uniform); normalised here.
+    """
 
     sequences: list[Sequence]
     size: tuple[int, int]
@@ -102,10 +167,38 @@ class SequenceSampler:
     window: int = 100
     min_pixels: int = 100
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    weights: list[float] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.sequences:
+            raise LLBError("no training sequences")
+        if self.weights is not None:
+            if len(self.weights) != len(self.sequences) or min(self.weights) <= 0:
+                raise LLBError("sequence weights: give one weight > 0 per sequence")
+            self._p = np.asarray(self.weights, np.float64) / np.sum(self.weights)
 
     def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """One mini-sequence: images (Q, 3, h, w), masks (Q, 1, h, w) of the picked object."""
+        return self.render(self.pick(rng), rng)
+
+    def render(self, pick: Pick, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Crop and augment the frames of `pick`; the mask is object `pick.obj_id`, every other id background."""
+        seq = next(s for s in self.sequences if s.name == pick.sequence)
+        pairs = []
+        for i in pick.frames:
+            frame, mask = seq.load(i)
+            pairs.append((frame, (mask == pick.obj_id).astype(np.uint8)))
+        return crop_sequence(pairs, self.size, rng, self.augment)
+
+    def _draw_sequence(self, rng: np.random.Generator) -> Sequence:
+        if self.weights is None:
+            return self.sequences[rng.integers(len(self.sequences))]
+        return self.sequences[int(rng.choice(len(self.sequences), p=self._p))]
+
+    def pick(self, rng: np.random.Generator) -> Pick:
+        """Draw a sequence (by weight), a reference frame, Q-1 later frames and an object visible on the reference."""
         for _ in range(100):
-            seq = self.sequences[rng.integers(len(self.sequences))]
+            seq = self._draw_sequence(rng)
             annotated = seq.annotated()
             q = self.frames_per_sample
             if len(annotated) < q:
@@ -116,16 +209,12 @@ class SequenceSampler:
             if len(later) < q - 1:
                 continue
             picks = sorted(rng.choice(later, size=q - 1, replace=False).tolist())
-            frame, mask = seq.load(ref)
+            _, mask = seq.load(ref)
             ids = [int(v) for v in np.unique(mask) if v and (mask == v).sum() >= self.min_pixels]
             if not ids:
                 continue
             obj = ids[int(rng.integers(len(ids)))]
-            pairs = [(frame, (mask == obj).astype(np.uint8))]
-            for i in picks:
-                f, m = seq.load(i)
-                pairs.append((f, (m == obj).astype(np.uint8)))
-            return crop_sequence(pairs, self.size, rng, self.augment)
+            return Pick(seq.name, obj, (ref, *picks))
         raise LLBError("no sequence has enough annotated frames with a visible object for training")
 
 

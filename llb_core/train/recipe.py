@@ -1,4 +1,10 @@
-"""Training recipes: TOML files under `recipes/`, loaded into a validated, frozen dataclass."""
+"""Training recipes: TOML files under `recipes/`, loaded into a validated, frozen dataclass.
+
+Training data are one or more `[[data.sources]]` (DAVIS-layout roots, each with a sampling weight and a
+choice of sequences) plus `stills` (folders of images/ + masks/ for the synthetic stage 1). Recipes of the
+older form, one `root` with `train_sequences` in `[data]`, still load: they become a single source (and
+`--set root=...` / `--set train_sequences=[...]` replace the sources the same way).
+"""
 
 from __future__ import annotations
 
@@ -15,13 +21,39 @@ RECIPES_DIR = Path(__file__).parent / "recipes"
 
 
 @dataclass(frozen=True)
+class Source:
+    """One DAVIS-layout training root.
+
+    Attributes:
+        root: the root folder (relative paths: from the working directory).
+        weight: its share of the real samples, relative to the other sources' weights; within a source every
+            sequence is equally likely.
+        sequences: the sequences to use (empty: every sequence of the root but `exclude`).
+        exclude: sequences to leave out (only with `sequences` empty).
+        resolution: the resolution folder ("480p", "360p", ...); None: the only one the root holds.
+    """
+
+    root: str
+    weight: float = 1.0
+    sequences: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    resolution: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.weight > 0:
+            raise LLBError(f"recipe: source {self.root}: weight {self.weight} must be > 0")
+        if self.sequences and self.exclude:
+            raise LLBError(f"recipe: source {self.root}: give sequences or exclude, not both")
+
+
+@dataclass(frozen=True)
 class Recipe:
     """All settings of a training run (see recipes/cpu-default.toml for their meaning)."""
 
     variant: str
     decoder_widths: tuple[int, ...]
-    root: str
-    train_sequences: tuple[str, ...]
+    sources: tuple[Source, ...]
+    stills: tuple[str, ...]
     validation_sequences: tuple[str, ...]
     size: tuple[int, int]
     frames_per_sample: int
@@ -49,8 +81,14 @@ class Recipe:
             raise LLBError(f"recipe: unknown variant {self.variant!r} (lwl, joint or llb)")
         if self.size[0] % 16 or self.size[1] % 16:
             raise LLBError(f"recipe: size {self.size} must be multiples of 16")
-        if set(self.train_sequences) & set(self.validation_sequences):
-            raise LLBError("recipe: a sequence is in both the training and the validation split")
+        if not self.sources:
+            raise LLBError("recipe: no [[data.sources]]; give at least one training root")
+        for source in self.sources:
+            if set(source.sequences) & set(self.validation_sequences):
+                raise LLBError(
+                    f"recipe: a sequence is in both the training and the validation split "
+                    f"({sorted(set(source.sequences) & set(self.validation_sequences))} of {source.root})"
+                )
         if self.precision not in ("fp32", "bf16", "fp16"):
             raise LLBError(f"recipe: precision {self.precision!r} must be fp32, bf16 or fp16")
 
@@ -73,17 +111,50 @@ def _flatten(data: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+SOURCE_KEYS = frozenset(f.name for f in dataclasses.fields(Source))
+
+
+def _source(value: Any) -> Source:  # noqa: ANN401
+    if not isinstance(value, dict) or "root" not in value:
+        raise LLBError(f"recipe: a source must be a table with a root, got {value!r}")
+    unknown = sorted(set(value) - SOURCE_KEYS)
+    if unknown:
+        raise LLBError(f"recipe: unknown source settings {unknown} (known: {sorted(SOURCE_KEYS)})")
+    return Source(**{k: tuple(v) if isinstance(v, list) else v for k, v in value.items()})
+
+
+def _legacy(values: dict[str, Any]) -> dict[str, Any]:
+    """`root` + `train_sequences` (the older form, or --set overrides) -> a single source."""
+    if "root" not in values and "train_sequences" not in values:
+        return values
+    values = dict(values)
+    sources = values.pop("sources", [])
+    root = values.pop("root", None)
+    sequences = values.pop("train_sequences", None)
+    if root is None:
+        if len(sources) != 1:
+            raise LLBError("recipe: train_sequences without root needs exactly one source; give root as well")
+        root = sources[0]["root"]
+    values["sources"] = [{"root": root, "sequences": list(sequences or [])}]
+    values.setdefault("stills", [])
+    return values
+
+
 def _coerce(values: dict[str, Any]) -> dict[str, Any]:
+    values = _legacy(values)
     names = {f.name: f for f in dataclasses.fields(Recipe)}
     unknown = sorted(set(values) - set(names))
     missing = sorted(set(names) - set(values))
     if unknown or missing:
         raise LLBError(f"recipe: unknown settings {unknown}, missing settings {missing}")
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    out = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    out["sources"] = tuple(_source(v) for v in values["sources"])
+    return out
 
 
 def load_recipe(name_or_path: str, overrides: list[str] | None = None) -> Recipe:
-    """A recipe by name (`cpu-default`, `paper`) or TOML path, with `key=value` overrides (TOML values).
+    """A recipe by name (`cpu-default`, `cpu-more-data`, `paper`) or TOML path, with `key=value` overrides
+    (TOML values, e.g. `sources=[{root="data/x", weight=2}]`).
 
     Raises:
         LLBError: unknown recipe, unreadable TOML, unknown or missing settings.

@@ -19,9 +19,10 @@ import torch.distributed as dist
 
 from llb_core.errors import LLBError, new_file_mode
 from llb_core.model import LLBNet, create_model, load_checkpoint, save_checkpoint
-from llb_core.train.data import SequenceSampler, SyntheticSampler, collate, read_davis, stills_from
+from llb_core.train.data import collate
 from llb_core.train.losses import bce_loss, cosine_similarity_loss, lovasz_loss
 from llb_core.train.recipe import Recipe
+from llb_core.train.sources import build_training_data
 
 log = logging.getLogger(__name__)
 STATE_FILE = "train_state.pt"
@@ -97,11 +98,8 @@ class Trainer:
             self.net = torch.nn.parallel.DistributedDataParallel(
                 self.model, device_ids=None if self.device.type == "cpu" else [self.device]
             )
-        sequences = read_davis(recipe.root, list(recipe.train_sequences) or None)
-        self.real = SequenceSampler(sequences, recipe.size, recipe.frames_per_sample, recipe.window)
-        self.synthetic = SyntheticSampler(
-            stills_from(sequences, recipe.still_every), recipe.size, recipe.frames_per_sample
-        )
+        data = build_training_data(recipe)
+        self.real, self.synthetic = data.real, data.synthetic
         if resume:
             self._load_state()
 

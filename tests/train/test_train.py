@@ -24,8 +24,7 @@ TINY = [
     "synthetic_iterations=2",
     "log_every=1",
     "milestones=[3]",
-    f'root="{SHARED_DATA / "davis2016"}"',
-    'train_sequences=["camel", "cows"]',
+    f'sources=[{{root="{SHARED_DATA / "davis2016"}", sequences=["camel", "cows"]}}]',
 ]
 
 
@@ -62,8 +61,9 @@ def test_samplers_give_aligned_mini_sequences(shared_data):
 
 def test_recipes_load_and_refuse_bad_settings():
     cpu = load_recipe("cpu-default")
-    assert cpu.variant == "llb" and not set(cpu.train_sequences) & set(cpu.validation_sequences)
-    assert len(cpu.train_sequences) == 8 and len(cpu.validation_sequences) == 4
+    (source,) = cpu.sources
+    assert cpu.variant == "llb" and not set(source.sequences) & set(cpu.validation_sequences)
+    assert len(source.sequences) == 8 and len(cpu.validation_sequences) == 4
     assert load_recipe("paper").batch == 32
     assert load_recipe("cpu-default", ['variant="joint"', "iterations=7"]).iterations == 7
     with pytest.raises(LLBError, match="unknown settings"):
@@ -72,6 +72,12 @@ def test_recipes_load_and_refuse_bad_settings():
         load_recipe("gpu-fancy")
     with pytest.raises(LLBError, match="both the training and the validation"):
         load_recipe("cpu-default", ['validation_sequences=["camel"]'])
+    with pytest.raises(LLBError, match="unknown source settings"):
+        load_recipe("cpu-default", ['sources=[{root="x", wieght=2}]'])
+    with pytest.raises(LLBError, match="sequences or exclude"):
+        load_recipe("cpu-default", ['sources=[{root="x", sequences=["a"], exclude=["b"]}]'])
+    with pytest.raises(LLBError, match="weight"):
+        load_recipe("cpu-default", ['sources=[{root="x", weight=0}]'])
 
 
 def test_resume_continues_exactly(shared_data, tmp_path):
