@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from app.dialogs._combo import select_data
+from app.dialogs._widgets import muted_label, select_data
 from llb_core.io.export import MISSING_POLICIES, MaskSequence, plan_frames
 
 POLICY_LABELS = {  # MISSING_POLICIES -> what the person picks
@@ -45,7 +45,7 @@ class FrameRangeBox(QWidget):
         self.last_spin = _frame_spin(last, "Last frame to export (included)", self)
         self.first_spin.valueChanged.connect(self._on_range_changed)
         self.last_spin.valueChanged.connect(self._on_range_changed)
-        self.masked_label = _muted_label(self)
+        self.masked_label = muted_label(self)
         if self.masked:
             self.masked_label.setText(f"masks on frames {self.masked[0]}–{self.masked[-1]}")
         else:
@@ -64,7 +64,7 @@ class FrameRangeBox(QWidget):
         self.policy_combo.setToolTip("What to write for the frames of the range that have no mask")
         self.policy_combo.activated.connect(self._on_policy_chosen)
         self.policy_combo.currentIndexChanged.connect(self._refresh)
-        self.video_note = _muted_label(self)
+        self.video_note = muted_label(self)
         self.video_note.setText(VIDEO_NOTE)
         missing = QHBoxLayout()
         missing.setContentsMargins(0, 0, 0, 0)
@@ -151,10 +151,3 @@ def _frame_spin(last: int, tip: str, parent: QWidget) -> QSpinBox:
     spin.setToolTip(tip)
     spin.setMinimumWidth(80)
     return spin
-
-
-def _muted_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setWordWrap(True)
-    label.setEnabled(False)  # drawn in the muted text colour
-    return label

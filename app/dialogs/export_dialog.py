@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.dialogs._combo import select_data
 from app.dialogs._export_job import ExportJob, fit_destination, format_info
 from app.dialogs._frame_range import FrameRangeBox
+from app.dialogs._widgets import muted_label, select_data
 from app.render import ViewState
 from llb_core.io import ExportError, list_images
 from llb_core.io.export import FORMATS, ExportOptions, plan_frames
@@ -85,7 +85,7 @@ class ExportDialog(QDialog):
         self.format_combo = QComboBox(self)
         for fmt in FORMATS:
             self.format_combo.addItem(format_info(fmt).title, fmt)
-        self.format_help = _muted_label(self)
+        self.format_help = muted_label(self)
         self.destination_edit = QLineEdit(self)
         self.destination_edit.textEdited.connect(self._on_destination_edited)
         self.browse_button = QPushButton("Browse…", self)
@@ -419,10 +419,3 @@ def _spin(lo: int, hi: int, suffix: str, tip: str, parent: QWidget) -> QSpinBox:
     spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
     spin.setMinimumWidth(100)
     return spin
-
-
-def _muted_label(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setWordWrap(True)
-    label.setEnabled(False)  # drawn in the muted text colour
-    return label
