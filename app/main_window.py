@@ -116,16 +116,7 @@ class MainWindow(QMainWindow):
             self.addAction(self.actions_[name])  # shortcuts work wherever the focus is
             if name == "demo":
                 self.recent_menu = menus[menu].addMenu("Open &recent")
-            if name in (
-                "export",
-                "redo",
-                "remove_keyframe",
-                "zoom_out",
-                "onion",
-                "smaller",
-                "clear_object",
-                "fill_missing",
-            ):
+            if name in SEPARATED_AFTER:
                 menus[menu].addSeparator()
         menus["View"].addSeparator()
         menus["View"].addAction(self.history.toggleViewAction())
