@@ -42,6 +42,7 @@ class FrameView(QObject):
         self._rgb_frame: int | None = None
         self._shown: tuple | None = None  # what the canvas image was composed for (see `_key`)
         self._shown_mask: np.ndarray | None = None  # ... and from which mask
+        self._previous: tuple[int, np.ndarray | None] | None = None  # (frame, its mask) for the onion skin
 
     def set_document(self, document: Document | None) -> None:
         if self.document is not None:
@@ -63,12 +64,18 @@ class FrameView(QObject):
     def _frame_changed(self, *_: object) -> None:
         """A new frame, or the same frame from a relinked source: read its pixels again."""
         self._rgb, self._rgb_frame = None, None
+        self._previous = None
         self.refresh()
 
     def _mask_changed(self, frame: int) -> None:
         """Re-render only the rectangle where the new mask differs from the one shown (nothing after a
         finished stroke, whose regions already compose it; a box proposal's or an undo's area)."""
         doc = self.document
+        if doc is not None and frame == doc.current_frame - 1:  # the onion skin's frame
+            self._previous = None
+            if doc.view_state.onion:
+                self.refresh()
+            return
         if doc is None or frame != doc.current_frame:
             return
         self.stale_overlay.set_stale(doc.clip.is_stale(frame))  # a run or an undo may have changed that
@@ -90,7 +97,11 @@ class FrameView(QObject):
         doc = self.document
         assert doc is not None
         frame = doc.current_frame
-        return doc.mask(frame - 1) if doc.view_state.onion and frame > 0 else None
+        if not doc.view_state.onion or frame == 0:
+            return None
+        if self._previous is None or self._previous[0] != frame - 1:  # decoded once per frame, not per move
+            self._previous = (frame - 1, doc.mask(frame - 1))
+        return self._previous[1]
 
     def _key(self) -> tuple:
         """Everything besides the mask that the composed image depends on."""
