@@ -1,10 +1,9 @@
 """`Document`: the Qt-side model of one open project; widgets read it and subscribe to its signals.
 
 One owner for each piece of state:
-- masks, keyframes, provenance and stale frames: `self.clip` (`ClipState`), changed only through
-  `apply_states` (which every undo step uses) and by the frames a running propagation delivers; persisted in
-  the project's settings (`app.keyframe_objects`, `app.provenance`, `app.stale`);
-- objects (id, name, colour): the project manifest (`Project`, journaled on every change);
+- objects and the frames' records (keyframes with the objects each annotates, provenance, stale frames):
+  the project (`llb_core.workspace.Project`, journaled on every change), edited through `self.clip`
+  (`ClipState`) only in `apply_states` (which every undo step uses) and by the frames a run delivers;
 - hidden / locked objects, the active object, the current frame and the view state: this class, persisted
   in the project's settings on save (`app.view`);
 - mask files on disk: the engine worker, which this class asks to write (`Engine.write`).
@@ -19,18 +18,6 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from app.clip_state import (
-    ClipState,
-    FrameState,
-    States,
-    decode_frames,
-    decode_keyframes,
-    decode_provenance,
-    encode_frames,
-    encode_keyframes,
-    encode_mask,
-    encode_provenance,
-)
 from app.engine import Engine
 from app.flags import Flag, FrameStats, find_flags, flags_from_record, flags_to_record, frame_stats
 from app.render import ViewState
@@ -38,14 +25,11 @@ from app.undo import FrameStatesCommand, ObjectCommand
 from app.view_record import ViewRecord, parse_view_record
 from app.worker import FrameUpdate, RunRequest, RunSummary, SourceSpec
 from llb_core.inference import SessionSettings
-from llb_core.io import ObjectSpec
-from llb_core.workspace import Project
+from llb_core.io import ObjectSpec, first_free_id
+from llb_core.workspace import ClipState, FrameState, Project, States, encode_mask
 
 log = logging.getLogger(__name__)
 
-KEY_KEYFRAMES = "app.keyframe_objects"
-KEY_PROVENANCE = "app.provenance"
-KEY_STALE = "app.stale"  # frames a correction invalidated, kept until a run replaces them: [[first, last], ...]
 KEY_FLAGS = "app.flags"
 KEY_VIEW = "app.view"
 UNDO_LIMIT = 100
@@ -82,14 +66,7 @@ class Document(QObject):
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
         st = project.settings
         ids = [o.id for o in project.objects]
-        self.clip = ClipState(
-            project.num_frames,
-            project.read_mask,
-            decode_keyframes(st.get(KEY_KEYFRAMES), project.keyframes, ids),
-            decode_provenance(st.get(KEY_PROVENANCE), project.num_frames),
-            exists=project.has_mask,
-            stale=decode_frames(st.get(KEY_STALE), project.num_frames),
-        )
+        self.clip = ClipState(project)
         self.flags: dict[int, Flag] = flags_from_record(st.get(KEY_FLAGS), exclude=self.clip.keyframes)
         self.stats: dict[int, FrameStats] = {}
         view = parse_view_record(st.get(KEY_VIEW), project.num_frames, set(ids), str(project.folder))
@@ -113,7 +90,7 @@ class Document(QObject):
     def reattach(self) -> None:
         """(Re)tell the engine which project and clip it serves (after a relink, too)."""
         project = self.project
-        self.engine.set_project(SourceSpec(project, str(project.source_path), project.fps, self._cache_frames))
+        self.engine.set_project(SourceSpec(project.masks, str(project.source_path), project.fps, self._cache_frames))
         self.frame_changed.emit(self.current_frame)
 
     # -- reading ---------------------------------------------------------------------------------
@@ -235,38 +212,23 @@ class Document(QObject):
         changes only in being stale keeps its mask file and stats."""
         if not states:
             return
-        was = self.clip.keyframes
         changed = {f: st for f, st in states.items() if replace(self.clip.state(f), stale=st.stale) != st}
-        self.clip.set_states(states)
-        now = self.clip.keyframes
+        writes = self.clip.apply(states)
         for frame in changed:
-            if frame in now and frame not in was:
-                self.project.add_keyframe(frame)
-            elif frame in was and frame not in now:
-                self.project.remove_keyframe(frame)
             self.stats.pop(frame, None)
             st = states[frame]
             if st.is_keyframe and st.mask is not None and frame not in (stats or {}):
                 self.stats[frame] = frame_stats(st.array())  # a person's mask: full confidence, its areas
         self.stats.update(stats or {})
-        self._persist_clip()
-        if changed:
-            self.engine.write({f: st.array() for f, st in changed.items()})
+        if writes:
+            self.engine.write({f: states[f].array() for f in writes}, self._declared())
         self._refresh_flags(changed)
         for frame in states:
             self.mask_changed.emit(frame)
         self.timeline_changed.emit()
 
-    def _persist_clip(self) -> None:
-        keyframes = encode_keyframes(self.clip.keyframes)
-        if keyframes != self.project.settings.get(KEY_KEYFRAMES):
-            self.project.set_setting(KEY_KEYFRAMES, keyframes)
-        provenance = encode_provenance(self.clip.provenance)
-        if provenance != self.project.settings.get(KEY_PROVENANCE):
-            self.project.set_setting(KEY_PROVENANCE, provenance)
-        stale = encode_frames(self.clip.stale)
-        if stale != self.project.settings.get(KEY_STALE, []):
-            self.project.set_setting(KEY_STALE, stale)
+    def _declared(self) -> frozenset[int]:
+        return frozenset(o.id for o in self.project.objects)
 
     def _refresh_flags(self, changed: States | None = None) -> None:
         """Flags from the stats of this session's runs; flags loaded with the project stay for frames
@@ -286,11 +248,7 @@ class Document(QObject):
     # -- objects ---------------------------------------------------------------------------------
     def add_object(self, name: str | None = None) -> int:
         """Declare a new object (one undo step) and make it active; returns its id."""
-        taken = {o.id for o in self.project.objects}
-        free = [i for i in range(1, 256) if i not in taken]
-        if not free:
-            raise ValueError("all 255 object ids are in use; remove an object first")
-        spec = ObjectSpec.default(free[0], name)
+        spec = ObjectSpec.default(first_free_id(o.id for o in self.project.objects), name)
         self.undo_stack.push(ObjectCommand(self, f"Add {spec.name}", None, spec))
         self.set_active_object(spec.id)
         return spec.id
@@ -335,13 +293,10 @@ class Document(QObject):
         """What the engine needs to propagate (raises ValueError with the remedy when it cannot)."""
         if not self.project.objects:
             raise ValueError("There is no object yet: add one and paint it on a frame first.")
-        keyframes = {f: (self.clip.keyframe_mask(f), ids) for f, ids in self.clip.keyframes.items()}
-        if not keyframes:
+        if not self.clip.keyframes:
             raise ValueError("No frame is annotated yet: paint an object on a frame, then propagate from there.")
-        objects = {o.id: o.name for o in self.project.objects}
         if fill_missing:
-            missing = frozenset(f for f in range(self.num_frames) if self.clip.needs_run(f))
-            return RunRequest(None, "both", objects, keyframes, self.settings, fill_missing=True, missing=missing)
+            return RunRequest(self.clip.snapshot(), None, "both", self.settings, frozenset(self.clip.missing()))
         assert start is not None
         state = self.clip.state(start)
         if state.mask is None:
@@ -351,9 +306,7 @@ class Document(QObject):
                 f"Frame {start} is stale (a correction changed what it was propagated from): propagate from the "
                 "keyframe before it, or use Propagate ▸ Fill missing frames, which re-runs every stale frame."
             )
-        own_part = state.stale or state.provenance is None  # a stale keyframe starts from its annotation alone
-        start_mask = None if state.is_keyframe and own_part else state.array()
-        return RunRequest(start, direction, objects, keyframes, self.settings, start_mask, state.provenance)  # type: ignore[arg-type]
+        return RunRequest(self.clip.snapshot([start]), start, direction, self.settings)  # type: ignore[arg-type]
 
     def propagate(self, direction: str = "forward", fill_missing: bool = False) -> None:
         """Start a run from the current frame (or fill every frame without a mask or with a stale one)."""
@@ -372,8 +325,8 @@ class Document(QObject):
             self._run_before[f] = FrameState(replaced, kf, prov, self.clip.is_stale(f))
             if f in self.stats:
                 self._stats_before[f] = self.stats[f]
-        after = FrameState(encode_mask(update.mask), self.clip.keyframes.get(f), update.provenance)
-        self.clip.set_states({f: after})
+        after = self.clip.run_state(f, update.mask, update.provenance)
+        self.clip.apply({f: after})  # the worker wrote its file
         self._run_after[f] = after
         self.stats[f] = update.stats
         self._refresh_flags()
@@ -392,7 +345,6 @@ class Document(QObject):
                     self, label, self._run_before, self._run_after, True, self._stats_before, stats_after
                 )
             )
-            self._persist_clip()
             self._refresh_flags()
             self._persist_flags()
             self.timeline_changed.emit()
@@ -408,10 +360,9 @@ class Document(QObject):
         """Fold the journal into the manifest, store the view state, retry mask writes that failed."""
         if self._unwritten:
             frames, self._unwritten = sorted(self._unwritten), set()
-            self.engine.write({f: self.clip.mask(f) for f in frames})
+            self.engine.write({f: self.clip.mask(f) for f in frames}, self._declared())
         if self.view_record() != self.project.settings.get(KEY_VIEW):
             self.project.set_setting(KEY_VIEW, self.view_record())
-        self._persist_clip()
         self._persist_flags()
         self.project.save()
 

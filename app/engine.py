@@ -40,7 +40,7 @@ class Engine(QObject):
 
     _post_preload = Signal()
     _post_project = Signal(object)
-    _post_write = Signal(object)
+    _post_write = Signal(object, object)
     _post_run = Signal(object)
     _post_stop = Signal()
     _post_ping = Signal(int)
@@ -105,10 +105,10 @@ class Engine(QObject):
     def set_project(self, spec: SourceSpec | None) -> None:
         self._post_project.emit(spec)
 
-    def write(self, masks: dict[int, np.ndarray | None]) -> None:
-        """Queue mask-file writes (after everything queued before)."""
+    def write(self, masks: dict[int, np.ndarray | None], objects: frozenset[int]) -> None:
+        """Queue mask-file writes (after everything queued before); `objects`: the ids declared now."""
         if masks:
-            self._post_write.emit(masks)
+            self._post_write.emit(masks, objects)
 
     def propagate(self, request: RunRequest) -> None:
         if self._busy:

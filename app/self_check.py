@@ -62,6 +62,7 @@ def _run(frames: int) -> list[str]:
     from llb_core.io import open_source, read_index_mask
     from llb_core.model.defaults import load_model
     from llb_core.resources import DEFAULT_WEIGHTS, demo_clip, demo_mask, resource
+    from llb_core.workspace import ClipState
 
     lines = []
     t0 = time.perf_counter()
@@ -76,9 +77,7 @@ def _run(frames: int) -> list[str]:
         f"demo clip: {demo_clip()} ({source.num_frames} frames, {source.size[1]}x{source.size[0]}), "
         f"opened in {time.perf_counter() - t0:.2f} s"
     )
-    session = Session(source, model, SessionSettings())
-    session.add_object("bunny", obj_id=1)
-    session.set_keyframe(0, mask, annotated={1})
+    session = Session(source, model, ClipState.detached(source.num_frames, source.size, {0: mask}), SessionSettings())
     stop = min(frames, source.num_frames - 1)
     report = session.propagate(0, "forward", stop_at=stop)
     got = [f for f in range(1, stop + 1) if session.mask(f) is not None]

@@ -3,16 +3,23 @@ and redo restore masks exactly; mask states are PNG-compressed (`FrameState`), a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtGui import QUndoCommand
 
-from app.clip_state import States
 from app.flags import FrameStats
 from llb_core.io import ObjectSpec
+from llb_core.workspace import States
 
-if TYPE_CHECKING:
-    from app.document import Document
+
+class Editable(Protocol):
+    """What undo steps change (the document implements it)."""
+
+    def apply_states(self, states: States, stats: dict[int, FrameStats] | None = None) -> None: ...
+
+    def set_object_spec(self, spec: ObjectSpec) -> None: ...
+
+    def drop_object_spec(self, obj_id: int) -> None: ...
 
 
 class FrameStatesCommand(QUndoCommand):
@@ -25,7 +32,7 @@ class FrameStatesCommand(QUndoCommand):
 
     def __init__(
         self,
-        document: Document,
+        document: Editable,
         text: str,
         before: States,
         after: States,
@@ -61,7 +68,7 @@ class ObjectCommand(QUndoCommand):
 
     def __init__(
         self,
-        document: Document,
+        document: Editable,
         text: str,
         before: ObjectSpec | None,
         after: ObjectSpec | None,

@@ -1,10 +1,12 @@
 """The engine worker: lives in its own QThread, owns the model, the engine `Session` and every mask-file write.
 
 Division of labour (one owner for each thing):
-- The GUI thread's `Document` owns what the masks *are* (`ClipState`) and the project manifest.
+- The project (`llb_core.workspace.Project`, on the GUI thread) owns objects and frame records; the
+  document's `ClipState` is the editing model over it.
 - This worker owns the model (loaded lazily here, never on the GUI thread), the frame source it reads for
-  inference, the `Session` of each run (rebuilt from the request, so it always matches the document) and
-  all writes of mask files into the project folder (`MaskFiles`), in the order they were asked for.
+  inference, the `Session` of each run (built from the request's `ClipSnapshot`, the project state's
+  engine-facing view) and all writes of mask files, through the project's `MaskStore`, in the order they
+  were asked for.
 
 Commands arrive as queued slot calls; results leave as signals. Cancel is a `threading.Event` set directly
 by the GUI thread and checked by the engine between frames.
@@ -23,15 +25,13 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.flags import FrameStats, areas, frame_stats
-from app.mask_files import MaskFiles
 from llb_core.errors import LLBError
 from llb_core.inference import Provenance, SessionSettings
 from llb_core.io import FrameSource, open_source
-from llb_core.workspace import Project
+from llb_core.workspace import ClipSnapshot, MaskStore
 
 if TYPE_CHECKING:  # torch and the model load in the worker thread (`EngineWorker.preload`), never at import
-    from llb_core.inference import FrameResult, Session
-    from llb_core.inference.session import Direction
+    from llb_core.inference import Direction, FrameResult, Run, Session
     from llb_core.model import LLBNet
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ ModelLoader = Callable[[], "LLBNet"]
 class SourceSpec:
     """Which project the worker serves: where to write masks and which clip to read."""
 
-    project: Project  # used for its path methods only (see `MaskFiles`)
+    masks: MaskStore  # the project's mask files; only this worker writes them
     source_path: str
     fps: float
     cache_frames: int
@@ -51,28 +51,21 @@ class SourceSpec:
 
 @dataclass(frozen=True)
 class RunRequest:
-    """One propagation, with everything the engine needs to rebuild the session.
+    """One propagation, with everything the engine reads.
 
     Attributes:
-        start: frame to propagate from (None with `fill_missing`).
+        clip: the project state's engine-facing view (objects, keyframes, start masks), copied.
+        start: frame to propagate from (None: fill `missing`).
         direction: "forward", "backward" or "both".
-        objects: object id -> name.
-        keyframes: keyframe -> (its own (H, W) uint8 mask, the objects it annotates).
-        start_mask: the start frame's full (H, W) uint8 mask when it has a propagated part (or is not a
-            keyframe at all), with `start_provenance`.
         settings: engine settings.
-        fill_missing: propagate from every keyframe over just the runs that cover `missing` frames.
-        missing: frames without any mask (for `fill_missing`).
+        missing: frames without a mask or with a stale one (a fill runs from every keyframe over just the
+            runs that cover them).
     """
 
+    clip: ClipSnapshot
     start: int | None
     direction: Direction
-    objects: dict[int, str]
-    keyframes: dict[int, tuple[np.ndarray, frozenset[int]]]
     settings: SessionSettings
-    start_mask: np.ndarray | None = None
-    start_provenance: Provenance | None = None
-    fill_missing: bool = False
     missing: frozenset[int] = frozenset()
 
 
@@ -102,7 +95,7 @@ def describe_failure(err: BaseException) -> str:
     """A message a person can act on for an exception raised during a run."""
     import torch
 
-    if isinstance(err, torch.OutOfMemoryError) or "out of memory" in str(err).lower():
+    if isinstance(err, torch.OutOfMemoryError | MemoryError):
         return (
             "The device ran out of memory while propagating. Lower the internal resolution or choose the CPU in "
             "Edit > Settings, or close other programs using the GPU. Frames finished so far are kept."
@@ -131,7 +124,6 @@ class EngineWorker(QObject):
         self._cancel = cancel
         self._model: LLBNet | None = None
         self._spec: SourceSpec | None = None
-        self._files: MaskFiles | None = None
         self._source: FrameSource | None = None
 
     # -- commands --------------------------------------------------------------------------------
@@ -151,18 +143,21 @@ class EngineWorker(QObject):
             self._source.close()
         self._source = None
         self._spec = spec
-        self._files = None if spec is None else MaskFiles(spec.project)
 
-    @Slot(object)
-    def write(self, masks: dict[int, np.ndarray | None]) -> None:
-        """Write frames' index masks (None deletes one), in frame order."""
-        if self._files is None:
+    @Slot(object, object)
+    def write(self, masks: dict[int, np.ndarray | None], objects: frozenset[int]) -> None:
+        """Write frames' index masks (None deletes one), in frame order.
+
+        Args:
+            objects: the object ids declared when the write was asked for.
+        """
+        if self._spec is None:
             self.write_failed.emit(sorted(masks), "no project is open")
             return
         for frame in sorted(masks):
             try:
-                self._files.write(frame, masks[frame])
-            except OSError as err:
+                self._spec.masks.write(frame, masks[frame], objects=objects)
+            except (OSError, LLBError) as err:
                 log.exception("writing the mask of frame %d failed", frame)
                 rest = [f for f in sorted(masks) if f >= frame]
                 self.write_failed.emit(rest, str(err))
@@ -174,7 +169,7 @@ class EngineWorker(QObject):
         t0 = time.perf_counter()
         done: list[int] = []
         try:
-            if self._files is None or self._spec is None:
+            if self._spec is None:
                 raise RuntimeError("no project is open")
             session = self._session(request)
             if self._cancel.is_set():
@@ -186,7 +181,7 @@ class EngineWorker(QObject):
             began = time.perf_counter()
 
             def on_frame(result: FrameResult) -> None:
-                self._deliver(session, result)
+                self._deliver(session, result, frozenset(request.clip.objects))
                 done.append(result.frame)
                 elapsed = time.perf_counter() - began
                 self.progress.emit(len(done), total, len(done) / elapsed if elapsed > 0 else 0.0)
@@ -225,30 +220,21 @@ class EngineWorker(QObject):
             assert self._spec is not None
             self.status.emit("Opening the clip…")
             self._source = open_source(self._spec.source_path, fps=self._spec.fps, cache_frames=self._spec.cache_frames)
-        session = Session(self._source, model, request.settings)
-        for obj_id, name in sorted(request.objects.items()):
-            session.add_object(name, obj_id)
-        for frame, (mask, annotated) in sorted(request.keyframes.items()):
-            session.set_keyframe(frame, mask, set(annotated))
-        if request.start is not None and request.start_mask is not None:
-            provenance = request.start_provenance or Provenance(request.start, 1)
-            session.store.put(request.start, request.start_mask, provenance)
-        return session
+        return Session(self._source, model, request.clip, request.settings)
 
     @staticmethod
-    def _plan(session: Session, request: RunRequest) -> list:
-        if request.fill_missing:
-            return [r for r in session.plan_all() if any(f in request.missing for f in r.frames())]
-        assert request.start is not None
+    def _plan(session: Session, request: RunRequest) -> list[Run]:
+        if request.start is None:
+            return session.plan_all(request.missing)
         return session.plan(request.start, request.direction)
 
-    def _deliver(self, session: Session, result: FrameResult) -> None:
+    def _deliver(self, session: Session, result: FrameResult, objects: frozenset[int]) -> None:
         """Write a finished frame (merged with its keyframe, if any) and tell the GUI."""
-        assert self._files is not None
+        assert self._spec is not None
         merged = session.mask(result.frame)
         assert merged is not None
-        replaced = self._files.read(result.frame)
-        self._files.write(result.frame, merged, result.probs)
+        replaced = self._spec.masks.read(result.frame)
+        self._spec.masks.write(result.frame, merged, result.probs, objects=objects)
         stats = frame_stats(merged, result.probs, *self._references(session, result))
         self.frame_done.emit(FrameUpdate(result.frame, merged, result.provenance, stats, replaced))
 

@@ -84,6 +84,7 @@ def propagate_clip(model: object, folder: str, res: str, seq: str) -> dict[str, 
     """
     from llb_core.inference import Session, SessionSettings
     from llb_core.io import open_source, read_index_mask
+    from llb_core.workspace import ClipState
 
     root = DATA / folder
     source = open_source(root / "JPEGImages" / res / seq)
@@ -98,10 +99,8 @@ def propagate_clip(model: object, folder: str, res: str, seq: str) -> dict[str, 
     masks[0] = truth[0]
     probs = np.zeros((len(truth), len(ids), *truth.shape[1:]), np.float16)
     probs[0] = truth[0][None] == ids[:, None, None]
-    session = Session(source, model, SessionSettings())
-    for obj_id in ids:
-        session.add_object(obj_id=int(obj_id))
-    session.set_keyframe(0, truth[0])
+    clip = ClipState.detached(source.num_frames, source.size, {0: truth[0]})
+    session = Session(source, model, clip, SessionSettings())
 
     def record(result: object) -> None:
         masks[result.frame] = session.mask(result.frame)

@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from llb_core.model.defaults import load_model
     from llb_core.resources import demo_clip, demo_mask
+    from llb_core.workspace import ClipState, propagate_clip
 
     if args.demo:
         if args.input or args.mask:
@@ -103,25 +104,21 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(
         args.weights, variant=args.variant, backbone_weights=args.backbone_weights, allow_untrained=args.weights is None
     )
-    session = Session(_Clipped(source, num_frames), model, settings)
-    for frame in sorted(keyframes):
-        for obj in sorted(set(np.unique(keyframes[frame]).tolist()) - {0} - set(session.objects)):
-            session.add_object(obj_id=obj)
-        present = set(np.unique(keyframes[frame]).tolist()) - {0}
-        session.set_keyframe(frame, keyframes[frame], annotated=present)
+    clip = ClipState.detached(num_frames, source.size, keyframes)
+    session = Session(_Clipped(source, num_frames), model, clip, settings)
     out.mkdir(parents=True, exist_ok=True)
     names = [_frame_name(source, i) for i in range(num_frames)]
     for frame in sorted(keyframes):
         write_index_mask(out / f"{names[frame]}.png", session.mask(frame))
 
     def on_frame(result) -> None:  # noqa: ANN001
-        write_index_mask(out / f"{names[result.frame]}.png", result.mask)
+        write_index_mask(out / f"{names[result.frame]}.png", clip.mask(result.frame))
         if args.soft:
             for obj, prob in result.probs.items():
                 write_soft_mask(out / "soft" / str(obj) / f"{names[result.frame]}.png", prob)
 
     bar = None if args.quiet else ProgressBar(f"propagate {source_path.name}")
-    report = session.propagate_all(on_frame=on_frame, progress=bar)
+    report = propagate_clip(clip, session, None, on_frame=on_frame, progress=bar)
     sys.stderr.write(
         f"{report.frames} frames in {report.seconds:.1f} s ({report.fps:.2f} fps) on {session.device} "
         f"({str(session.dtype).removeprefix('torch.')}); masks in {out}\n"

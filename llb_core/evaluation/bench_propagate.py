@@ -12,6 +12,7 @@ import numpy as np
 
 from llb_core.inference import Session, SessionSettings
 from llb_core.model import LLBNet
+from llb_core.workspace import ClipState
 
 
 def rss_mb() -> float:
@@ -79,10 +80,8 @@ class MovingShapes:
 
 def speed(model: LLBNet, frames: object, masks: np.ndarray, settings: SessionSettings, num_frames: int) -> float:
     """Frames per second of a forward run over `num_frames` frames (start-up excluded)."""
-    session = Session(frames, model, settings)  # type: ignore[arg-type]
-    for obj in sorted(set(np.unique(masks).tolist()) - {0}):
-        session.add_object(obj_id=obj)
-    session.set_keyframe(0, masks)
+    clip = ClipState.detached(frames.num_frames, frames.size, {0: masks})  # type: ignore[attr-defined]
+    session = Session(frames, model, clip, settings)  # type: ignore[arg-type]
     started: list[float] = []
     session.propagate(0, "forward", stop_at=num_frames, on_frame=lambda r: started.append(time.perf_counter()))
     if len(started) < 2:
@@ -98,10 +97,9 @@ def memory_over_long_clip(
     report: Callable[[int, float], None],
 ) -> dict[int, float]:
     """Resident memory (MiB) after each frame in `checkpoints` of a forward run over a synthetic clip."""
-    clip = MovingShapes(num_frames)
-    session = Session(clip, model, settings)
-    session.add_object("disc")
-    session.set_keyframe(0, clip.mask(0))
+    shapes = MovingShapes(num_frames)
+    state = ClipState.detached(num_frames, shapes.size, {0: shapes.mask(0)})
+    session = Session(shapes, model, state, settings)
     seen: dict[int, float] = {}
 
     def on_frame(result: object) -> None:

@@ -1,10 +1,10 @@
-"""The corrections curve: J&F after K simulated corrections, through the engine's own keyframe path.
+"""The corrections curve: J&F after K simulated corrections, through the app's own keyframe path.
 
 A simulated person watches a clip propagated from frame 0's ground truth, picks the worst frame (the lowest
 per-frame J&F among the scored frames that are not keyframes yet), paints its ground truth as a keyframe
-(`Session.set_keyframe`, which discards exactly the propagated frames that depended on that frame, by the
-keyframes' `depends_on` rule) and lets the engine fill the discarded frames again
-(`Session.propagate_all(only_missing=True)`, what the GUI runs after a correction). The curve is the
+(`ClipState.edit`, which marks stale exactly the propagated frames that depended on that frame, by
+`FrameRecords.invalidated_by`) and lets the engine fill the stale frames again (`propagate_clip` without a
+start, what the GUI's Fill missing frames runs after a correction). The curve is the
 sequence J&F (per object over the scored frames, corrected ones included, then over objects) after 0, 1,
 2, ... corrections.
 
@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from llb_core.evaluation.metrics import frame_scores
+from llb_core.workspace import ClipState, propagate_clip
 
 if TYPE_CHECKING:  # torch stays unimported until the engine is used
-    from llb_core.inference import Session
-    from llb_core.inference.results import FrameResult
+    from llb_core.inference import FrameResult, Session
+
+SessionFactory = Callable[[ClipState], "Session"]
 
 FrameScores = dict[int, dict[int, tuple[float, float]]]  # frame -> object id -> (J, F)
 
@@ -35,7 +37,7 @@ class Correction:
     Attributes:
         frame: the corrected frame (its ground truth became a keyframe).
         jf_before: that frame's J&F before the correction.
-        invalidated: propagated frames `set_keyframe` discarded.
+        invalidated: propagated frames the correction made stale.
         recomputed: frames the re-propagation produced, in the order it produced them.
         seconds: time of the re-propagation.
     """
@@ -92,16 +94,18 @@ def _frame_jf(score: dict[int, tuple[float, float]]) -> float:
 
 
 def corrections_curve(
-    session: Session,
+    clip: ClipState,
+    new_session: SessionFactory,
     ground_truth: Callable[[int], np.ndarray | None],
     obj_ids: list[int],
     counts: list[int],
     tolerance: int,
 ) -> CorrectionsCurve:
-    """Propagate from the session's keyframes, then correct the worst frame `max(counts)` times.
+    """Propagate from the clip's keyframes, then correct the worst frame `max(counts)` times.
 
     Args:
-        session: a session whose objects and frame-0 keyframe are set and which has nothing propagated.
+        clip: a clip whose objects and frame-0 keyframe are set and which has nothing propagated.
+        new_session: a new session (one run) reading the clip.
         ground_truth: frame -> (H, W) uint8 index mask, or None for a frame without annotation.
         obj_ids: the objects scored (ground-truth ids outside it are painted as background on corrections).
         counts: numbers of corrections to report, sorted ascending (e.g. [0, 1, 2, 4]).
@@ -110,17 +114,17 @@ def corrections_curve(
     Returns:
         The curve; frames 1..N-2 with a ground-truth file are scored, as in `evaluate`.
     """
-    n = session.num_frames
+    n = clip.num_frames
     truth = {t: gt for t in range(1, n - 1) if (gt := ground_truth(t)) is not None}
     scores: FrameScores = {}
 
     def score(t: int) -> None:
-        mask = session.mask(t)
-        if mask is None:
+        mask = clip.mask(t)
+        if mask is None or clip.is_stale(t):
             raise RuntimeError(f"the engine left frame {t} without a mask")
         scores[t] = frame_scores(mask, truth[t], obj_ids, tolerance)
 
-    report = session.propagate_all()
+    report = propagate_clip(clip, new_session(clip), None)
     for t in truth:
         score(t)
     curve = CorrectionsCurve(initial={t: dict(s) for t, s in scores.items()}, initial_seconds=report.seconds)
@@ -131,10 +135,10 @@ def corrections_curve(
 
     for count in range(max(counts) + 1):
         if count:
-            candidates = [t for t in scores if session.keyframe(t) is None]
+            candidates = [t for t in scores if t not in clip.keyframes]
             if candidates:
                 c = min(candidates, key=lambda t: (_frame_jf(scores[t]), t))
-                curve.corrections.append(_correct(session, c, truth[c], obj_ids, _frame_jf(scores[c])))
+                curve.corrections.append(_correct(clip, new_session, c, truth[c], obj_ids, _frame_jf(scores[c])))
                 for t in {c, *curve.corrections[-1].invalidated} & truth.keys():
                     score(t)
         if count in counts:
@@ -142,14 +146,19 @@ def corrections_curve(
     return curve
 
 
-def _correct(session: Session, c: int, gt: np.ndarray, obj_ids: list[int], jf_before: float) -> Correction:
-    """Paint frame `c`'s ground truth as a keyframe and re-propagate what the change invalidated."""
+def _correct(
+    clip: ClipState, new_session: SessionFactory, c: int, gt: np.ndarray, obj_ids: list[int], jf_before: float
+) -> Correction:
+    """Paint frame `c`'s ground truth as a keyframe and re-propagate what the change made stale."""
     mask = np.where(np.isin(gt, obj_ids), gt, 0).astype(np.uint8)
-    invalidated = session.set_keyframe(c, mask, set(obj_ids))
+    session = new_session(clip)
+    states = clip.edit(c, mask, obj_ids, session.settings.keyframes_in_memory)
+    clip.apply(states)
+    invalidated = sorted(f for f, st in states.items() if st.stale)
     recomputed: list[int] = []
 
     def on_frame(result: FrameResult) -> None:
         recomputed.append(result.frame)
 
-    report = session.propagate_all(only_missing=True, on_frame=on_frame)
-    return Correction(c, jf_before, sorted(invalidated), recomputed, report.seconds)
+    report = propagate_clip(clip, session, None, on_frame=on_frame)
+    return Correction(c, jf_before, invalidated, recomputed, report.seconds)

@@ -12,6 +12,7 @@ from llb_core.inference import Session, SessionSettings
 from llb_core.model import LLBNet
 from llb_core.model.defaults import load_model
 from llb_core.resources import DEFAULT_WEIGHTS, resource
+from llb_core.workspace import ClipState
 
 
 class EngineMethod:
@@ -38,17 +39,18 @@ class EngineMethod:
         self.weights_path: str | None = str(path) if weights is not None or os.path.isfile(default) else None
         self.model: LLBNet = load_model(weights, variant=variant, allow_untrained=weights is None)
 
-    def new_session(self, frames: ClippedFrames, first_mask: np.ndarray) -> Session:
-        """A session on `frames` with the objects of `first_mask` ((H, W) uint8) and it as frame 0's keyframe."""
-        session = Session(frames, self.model, self.settings)
-        for obj in sorted(set(np.unique(first_mask).tolist()) - {0}):
-            session.add_object(obj_id=obj)
-        session.set_keyframe(0, first_mask)
-        return session
+    def new_clip(self, frames: ClippedFrames, first_mask: np.ndarray) -> ClipState:
+        """The state of a clip on `frames` whose objects are those of `first_mask` ((H, W) uint8), frame 0's
+        keyframe."""
+        return ClipState.detached(frames.num_frames, frames.size, {0: np.asarray(first_mask, np.uint8)})
+
+    def new_session(self, frames: ClippedFrames, clip: ClipState) -> Session:
+        """A session (one run) on `frames` reading `clip`."""
+        return Session(frames, self.model, clip, self.settings)
 
     def __call__(self, frames: ClippedFrames, first_mask: np.ndarray, num_frames: int) -> Iterator[np.ndarray]:
         """Yield the (H, W) uint8 index mask of frames 0..num_frames-1 (the first is `first_mask`)."""
-        session = self.new_session(frames, first_mask)
+        session = self.new_session(frames, self.new_clip(frames, first_mask))
         masks: dict[int, np.ndarray] = {}
 
         def on_frame(result) -> None:  # noqa: ANN001

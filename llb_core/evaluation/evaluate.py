@@ -19,6 +19,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -380,8 +381,9 @@ def evaluate(
 
         curve: CorrectionsCurve | None = None
         if corrections is not None:
-            session = run.new_session(seq.frames, first)  # type: ignore[attr-defined]
-            curve = corrections_curve(session, seq.ground_truth, obj_ids, corrections, tolerance)
+            clip = run.new_clip(seq.frames, first)  # type: ignore[attr-defined]
+            sessions = partial(run.new_session, seq.frames)  # type: ignore[attr-defined]
+            curve = corrections_curve(clip, sessions, seq.ground_truth, obj_ids, corrections, tolerance)
             objects, scored, seconds = _object_results(curve, obj_ids), len(curve.initial), curve.initial_seconds
         else:
             objects, scored, seconds = score_masks(

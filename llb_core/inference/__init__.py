@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from llb_core.inference.aggregation import soft_aggregate
     from llb_core.inference.keyframes import Keyframe
     from llb_core.inference.memory import MemoryBank, MemorySample
-    from llb_core.inference.results import FrameResult, MaskStore, Provenance
-    from llb_core.inference.session import Frames, Run, RunReport, Session
+    from llb_core.inference.results import FrameResult, Provenance, RunResults
+    from llb_core.inference.session import ClipView, Direction, Frames, Run, RunReport, Session
     from llb_core.inference.settings import SessionSettings, select_device, select_dtype
 
 _WHERE = {
@@ -23,8 +23,10 @@ _WHERE = {
     "MemoryBank": "memory",
     "MemorySample": "memory",
     "FrameResult": "results",
-    "MaskStore": "results",
+    "RunResults": "results",
     "Provenance": "results",
+    "ClipView": "session",
+    "Direction": "session",
     "Frames": "session",
     "Run": "session",
     "RunReport": "session",
@@ -35,15 +37,17 @@ _WHERE = {
 }
 
 __all__ = [
+    "ClipView",
+    "Direction",
     "FrameResult",
     "Frames",
     "Keyframe",
-    "MaskStore",
     "MemoryBank",
     "MemorySample",
     "Provenance",
     "Run",
     "RunReport",
+    "RunResults",
     "Session",
     "SessionSettings",
     "select_device",

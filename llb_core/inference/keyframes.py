@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from llb_core.inference.results import Provenance
-
 
 @dataclass(frozen=True)
 class Keyframe:
@@ -34,18 +32,3 @@ def memory_keyframes(start: int, direction: int, frames: list[int], count: int) 
     behind = sorted((f for f in frames if (f < start if direction > 0 else f > start)), key=lambda f: abs(f - start))
     own = [start] if start in frames else []
     return own + behind[: count - len(own)]
-
-
-def depends_on(
-    frame: int, provenance: Provenance, changed: int, before: list[int], after: list[int], count: int
-) -> bool:
-    """Whether a propagated `frame` depended on keyframe state at `changed` (added, replaced or removed).
-
-    It did if its run started at or passed through `changed`, or if `changed` is (or becomes) one of the
-    keyframes the run carries in memory.
-    """
-    s, d = provenance.start, provenance.direction
-    between = s <= changed <= frame if d > 0 else frame <= changed <= s
-    return (
-        between or changed in memory_keyframes(s, d, before, count) or changed in memory_keyframes(s, d, after, count)
-    )

@@ -33,8 +33,8 @@ class FrameResult:
     provenance: Provenance
 
 
-class MaskStore:
-    """Index masks of propagated frames, PNG-compressed in memory (a few KB per frame), with provenance."""
+class RunResults:
+    """Index masks of the frames a session propagated, PNG-compressed in memory (a few KB each), with provenance."""
 
     def __init__(self) -> None:
         self._png: dict[int, bytes] = {}

@@ -1,8 +1,11 @@
-"""`Session`: the single owner of one video's inference state.
+"""`Session`: the per-run propagator of one video.
 
-It holds the objects, the keyframes (person-given masks), the propagated masks and their provenance,
-and runs propagation forward, backward or both ways, frame by frame, cancellable between frames.
-See `keyframes.py` for which keyframes a run carries and where it stops.
+It reads the clip's objects, keyframes and start masks from a `ClipView` (the project state's engine-facing
+view: `llb_core.workspace.ClipState` or its snapshot) and runs propagation forward, backward or both ways,
+frame by frame, cancellable between frames, keeping the frames it produced (`results`) so later runs of the
+same plan and `mask()` see them. It holds no keyframes or objects of its own and decides nothing about what a
+change invalidates (`llb_core.workspace.FrameRecords.invalidated_by` does): build a new session for each
+run. See `keyframes.py` for which keyframes a run carries and where it stops.
 """
 
 from __future__ import annotations
@@ -10,21 +13,20 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 import numpy as np
 import torch
 
-from llb_core.inference.keyframes import Keyframe, depends_on, memory_keyframes
-from llb_core.inference.results import FrameResult, MaskStore, Provenance
+from llb_core.inference.keyframes import Keyframe, memory_keyframes
+from llb_core.inference.results import FrameResult, Provenance, RunResults
 from llb_core.inference.settings import SessionSettings, select_device, select_dtype
 from llb_core.inference.tracker import Track, Tracker, initial_box
 from llb_core.model import LLBNet
 
 Direction = Literal["forward", "backward", "both"]
-MAX_OBJECTS = 255
 
 
 class Frames(Protocol):
@@ -37,6 +39,22 @@ class Frames(Protocol):
     def size(self) -> tuple[int, int]: ...
 
     def read(self, index: int) -> np.ndarray: ...
+
+
+class ClipView(Protocol):
+    """What a run reads from the project state (`llb_core.workspace.ClipState` and `ClipSnapshot`)."""
+
+    @property
+    def objects(self) -> Mapping[int, str]: ...
+
+    @property
+    def keyframes(self) -> Mapping[int, frozenset[int]]: ...
+
+    def keyframe(self, frame: int) -> Keyframe | None: ...
+
+    def run_mask(self, frame: int) -> np.ndarray | None: ...
+
+    def provenance(self, frame: int) -> Provenance | None: ...
 
 
 @dataclass(frozen=True)
@@ -74,16 +92,18 @@ def _cancelled(cancel: CancelCheck) -> bool:
 
 
 class Session:
-    """Inference state of one video (see module docstring).
+    """One propagation over a video (see module docstring).
 
     Args:
         frames: the frame source.
         model: the network (moved to the session's device).
+        clip: what the run reads: objects, keyframes, start masks.
         settings: engine settings.
     """
 
-    def __init__(self, frames: Frames, model: LLBNet, settings: SessionSettings | None = None) -> None:
+    def __init__(self, frames: Frames, model: LLBNet, clip: ClipView, settings: SessionSettings | None = None) -> None:
         self.frames = frames
+        self.clip = clip
         self.settings = settings or SessionSettings()
         self.device = select_device(self.settings.device)
         self.dtype = select_dtype(self.device, self.settings.precision)
@@ -92,97 +112,19 @@ class Session:
         self.model.fuse_for_inference()
         self.size: tuple[int, int] = tuple(frames.size)  # type: ignore[assignment]
         self.num_frames = frames.num_frames
-        self.objects: dict[int, str] = {}
-        self._keyframes: dict[int, Keyframe] = {}
-        self.store = MaskStore()
+        self.results = RunResults()
+        """Frames this session produced (index masks before merging with keyframes) and their provenance."""
 
-    # ------------------------------------------------------------------------------------- objects
-    def add_object(self, name: str | None = None, obj_id: int | None = None) -> int:
-        """Add an object (id 1..255, the smallest free one unless given); returns its id."""
-        if obj_id is None:
-            free = [i for i in range(1, MAX_OBJECTS + 1) if i not in self.objects]
-            if not free:
-                raise ValueError(f"at most {MAX_OBJECTS} objects per video")
-            obj_id = free[0]
-        if not 1 <= obj_id <= MAX_OBJECTS or obj_id in self.objects:
-            raise ValueError(f"object id {obj_id} is taken or outside 1..{MAX_OBJECTS}")
-        self.objects[obj_id] = name or f"object {obj_id}"
-        return obj_id
+    @property
+    def objects(self) -> Mapping[int, str]:
+        return self.clip.objects
 
-    def rename_object(self, obj_id: int, name: str) -> None:
-        self._known(obj_id)
-        self.objects[obj_id] = name
-
-    def remove_object(self, obj_id: int) -> list[int]:
-        """Remove an object from the keyframes and the session; returns the propagated frames discarded."""
-        self._known(obj_id)
-        del self.objects[obj_id]
-        for frame, kf in list(self._keyframes.items()):
-            if obj_id in kf.annotated:
-                mask = np.where(kf.mask == obj_id, 0, kf.mask).astype(np.uint8)
-                annotated = kf.annotated - {obj_id}
-                if annotated:
-                    self._keyframes[frame] = Keyframe(frame, mask, annotated)
-                else:
-                    del self._keyframes[frame]
-        stale = [f for f in self.store.frames() if obj_id in np.unique(self.store.get(f))]  # type: ignore[arg-type]
-        self.store.discard(stale)
-        return stale
-
-    def _known(self, obj_id: int) -> None:
-        if obj_id not in self.objects:
-            raise KeyError(f"no object with id {obj_id}")
-
-    # ----------------------------------------------------------------------------------- keyframes
     @property
     def keyframes(self) -> list[int]:
-        return sorted(self._keyframes)
+        return sorted(self.clip.keyframes)
 
     def keyframe(self, frame: int) -> Keyframe | None:
-        return self._keyframes.get(frame)
-
-    def set_keyframe(self, frame: int, mask: np.ndarray, annotated: set[int] | None = None) -> list[int]:
-        """Make `frame` a keyframe with the person-given index mask (H, W) uint8.
-
-        Args:
-            annotated: the objects this mask speaks for (default: every object of the session, so an
-                object missing from the mask is absent on that frame). Objects not annotated keep
-                their propagated masks there.
-
-        Returns:
-            The propagated frames invalidated by the change (their masks are discarded).
-        """
-        self._check_frame(frame)
-        mask = np.asarray(mask)
-        if mask.shape != self.size:
-            raise ValueError(f"mask of size {mask.shape} for a video of size {self.size}")
-        if mask.dtype != np.uint8:
-            raise ValueError(f"index mask must be uint8, got {mask.dtype}")
-        ids = {int(v) for v in np.unique(mask) if v}
-        unknown = sorted(ids - set(self.objects))
-        if unknown:
-            raise ValueError(f"mask of frame {frame} holds unknown object ids {unknown}; add them first")
-        annotated = set(self.objects) if annotated is None else set(annotated)
-        if not ids <= annotated:
-            raise ValueError(f"mask of frame {frame} holds objects {sorted(ids - annotated)} it does not annotate")
-        before = self.keyframes
-        self._keyframes[frame] = Keyframe(frame, mask.copy(), frozenset(annotated))
-        return self._invalidate(frame, before)
-
-    def remove_keyframe(self, frame: int) -> list[int]:
-        """Turn a keyframe back into an ordinary frame; returns the invalidated frames."""
-        if frame not in self._keyframes:
-            raise KeyError(f"frame {frame} is not a keyframe")
-        before = self.keyframes
-        del self._keyframes[frame]
-        return self._invalidate(frame, before)
-
-    def _invalidate(self, changed: int, before: list[int]) -> list[int]:
-        after = self.keyframes
-        count = self.settings.keyframes_in_memory
-        stale = [f for f, prov in self.store.items() if depends_on(f, prov, changed, before, after, count)]
-        self.store.discard(stale)
-        return stale
+        return self.clip.keyframe(frame)
 
     def _check_frame(self, frame: int) -> None:
         if not 0 <= frame < self.num_frames:
@@ -190,21 +132,21 @@ class Session:
 
     # -------------------------------------------------------------------------------------- results
     def mask(self, frame: int) -> np.ndarray | None:
-        """The index mask (H, W) uint8 of `frame`: the propagated one merged with its keyframe's
-        annotation, or None when the frame has neither."""
+        """The index mask (H, W) uint8 of `frame`: the one this session produced merged with its keyframe's
+        annotation, else the clip's run mask, or None."""
         self._check_frame(frame)
-        kf = self._keyframes.get(frame)
-        predicted = self.store.get(frame)
+        predicted = self.results.get(frame)
+        if predicted is None:
+            return self.clip.run_mask(frame)
+        kf = self.clip.keyframe(frame)
         if kf is None:
             return predicted
-        if predicted is None:
-            return kf.mask.copy()
         merged = np.where(np.isin(predicted, list(kf.annotated)), 0, predicted).astype(np.uint8)
         return np.where(np.isin(kf.mask, list(kf.annotated)), kf.mask, merged).astype(np.uint8)
 
-    def missing_frames(self) -> list[int]:
-        """Frames with no mask at all."""
-        return [f for f in range(self.num_frames) if f not in self._keyframes and self.store.get(f) is None]
+    def provenance(self, frame: int) -> Provenance | None:
+        """The run that produced `frame`'s propagated part (this session's, else the clip's)."""
+        return self.results.provenance(frame) or self.clip.provenance(frame)
 
     # ------------------------------------------------------------------------------------- planning
     def _active_objects(self, start: int) -> set[int]:
@@ -224,7 +166,7 @@ class Session:
         frame = start
         while frame != limit:
             nxt = frame + direction
-            kf = self._keyframes.get(nxt)
+            kf = self.clip.keyframe(nxt)
             if kf is not None:
                 if active <= kf.annotated:
                     return frame, nxt
@@ -249,8 +191,13 @@ class Session:
                 runs.append(Run(start, d, end))
         return runs
 
-    def plan_all(self, only_missing: bool = False) -> list[Run]:
-        """Runs that fill the whole clip from every keyframe, each frame from its nearer keyframe."""
+    def plan_all(self, only: Collection[int] | None = None) -> list[Run]:
+        """Runs that fill the whole clip from every keyframe, each frame from its nearer keyframe.
+
+        Args:
+            only: keep just the runs that cover at least one of these frames (a fill of missing or stale
+                frames); None keeps every run.
+        """
         runs: list[Run] = []
         keyframes = self.keyframes
         if not keyframes:
@@ -267,8 +214,9 @@ class Session:
                     runs.append(run)
                 covered = max(covered, run.end, run.start)
         runs = list(dict.fromkeys(runs))
-        if only_missing:
-            runs = [r for r in runs if any(self.store.get(f) is None for f in r.frames())]
+        if only is not None:
+            wanted = set(only)
+            runs = [r for r in runs if any(f in wanted for f in r.frames())]
         return runs
 
     # ------------------------------------------------------------------------------------ propagate
@@ -298,13 +246,13 @@ class Session:
     def propagate_all(
         self,
         *,
-        only_missing: bool = False,
+        only: Collection[int] | None = None,
         on_frame: Callable[[FrameResult], None] | None = None,
         progress: Callable[[int, int], None] | None = None,
         cancel: CancelCheck = None,
     ) -> RunReport:
-        """Fill every frame of the clip from the keyframes (see `plan_all`)."""
-        return self.run(self.plan_all(only_missing), on_frame=on_frame, progress=progress, cancel=cancel)
+        """Fill the clip from the keyframes (see `plan_all`)."""
+        return self.run(self.plan_all(only), on_frame=on_frame, progress=progress, cancel=cancel)
 
     def run(
         self,
@@ -344,7 +292,7 @@ class Session:
         start_label = self.mask(run.start)
         if start_label is None:
             raise ValueError(f"frame {run.start} has no mask to propagate from")
-        origin = self.store.provenance(run.start)
+        origin = self.provenance(run.start)
         provenance = Provenance(run.start if origin is None else origin.start, run.direction)
         with self._compute():
             frame = tracker.frame_tensor(self.frames.read(run.start))
@@ -360,13 +308,13 @@ class Session:
                 result = self._step(tracker, tracks, t, update, provenance)
             if update:
                 since_update = 0
-            self.store.put(t, result.mask, provenance)
+            self.results.put(t, result.mask, provenance)
             yield result
 
     def _step(self, tracker: Tracker, tracks: list[Track], t: int, update: bool, provenance: Provenance) -> FrameResult:
         """Predict frame `t`, inject its annotations, update memories and boxes."""
         frame = tracker.frame_tensor(self.frames.read(t))
-        kf = self._keyframes.get(t)
+        kf = self.clip.keyframe(t)
         annotations: dict[int, torch.Tensor] = {}
         if kf is not None:
             kmask = torch.from_numpy(kf.mask).to(self.device)
@@ -399,18 +347,20 @@ class Session:
             for k in memory_keyframes(run.start, run.direction, self.keyframes, self.settings.keyframes_in_memory)
             if k != run.start
         ]
-        start_kf = self._keyframes.get(run.start)
+        start_kf = self.clip.keyframe(run.start)
+        keyframes = {k: self.clip.keyframe(k) for k in carried}
         active = self._active_objects(run.start)
         carried_frames = {k: tracker.frame_tensor(self.frames.read(k)) for k in carried}
         for k in carried:
-            active |= self._keyframes[k].present() & set(self.objects)
+            active |= keyframes[k].present() & set(self.objects)  # type: ignore[union-attr]
         tracks = []
         for obj in sorted(active):
             prob = (label == obj).float()
             fallback = None
             samples = []
             for k in reversed(carried):  # oldest first, so the start sample is the newest
-                kf = self._keyframes[k]
+                kf = keyframes[k]
+                assert kf is not None
                 if obj not in kf.annotated:
                     continue
                 kprob = torch.from_numpy(kf.mask == obj).to(self.device).float()

@@ -30,7 +30,7 @@ from llb_core.io._masks import (
     write_index_mask,
     write_soft_mask,
 )
-from llb_core.io._objects import ObjectSpec
+from llb_core.io._objects import MAX_OBJECTS, ObjectSpec, first_free_id
 from llb_core.io._open import (
     index_mask_to_size,
     model_size,
@@ -56,7 +56,9 @@ __all__ = [
     "LlbIoError",
     "MaskFileError",
     "MaskIssue",
+    "MAX_OBJECTS",
     "ObjectSpec",
+    "first_free_id",
     "ProgressFn",
     "VideoFileSource",
     "WriteError",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from llb_core.io._masks import palette_colour
@@ -31,3 +32,15 @@ class ObjectSpec:
     def default(cls, obj_id: int, name: str | None = None) -> ObjectSpec:
         """An object named "object <id>" (unless `name` is given) with its DAVIS palette colour."""
         return cls(obj_id, name or f"object {obj_id}", palette_colour(obj_id))
+
+
+MAX_OBJECTS = 255  # ids 1..255: one byte per pixel in index masks
+
+
+def first_free_id(taken: Iterable[int]) -> int:
+    """The smallest object id in 1..255 not in `taken` (ValueError when every id is in use)."""
+    used = set(taken)
+    for obj_id in range(1, MAX_OBJECTS + 1):
+        if obj_id not in used:
+            return obj_id
+    raise ValueError(f"all {MAX_OBJECTS} object ids are in use; remove an object first")

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
+from llb_core.inference.settings import SessionSettings
 from llb_core.io._errors import MaskFileError
 from llb_core.io._masks import MaskIssue, check_index_mask, frame_number, read_index_mask
 from llb_core.io._progress import CancelFlag, ProgressFn, check_cancel, report
+from llb_core.workspace._clip_state import ClipState, FrameState, encode_mask
 from llb_core.workspace._errors import MaskImportError, ProjectError
 from llb_core.workspace._project import Project
 
@@ -171,10 +173,15 @@ def import_masks(
         if obj_id not in declared:
             project.add_object(obj_id=obj_id)
             rep.new_objects.append(obj_id)
+    clip = ClipState(project)
+    count = SessionSettings().keyframes_in_memory
     for idx in sorted(masks):
-        project.write_mask(idx, masks[idx])
-        if as_keyframes:
-            project.add_keyframe(idx)
+        if as_keyframes:  # a mask file speaks for every object; what it invalidates goes stale
+            states = clip.edit(idx, masks[idx], [o.id for o in project.objects], count)
+        else:
+            states = {idx: FrameState(encode_mask(masks[idx]))}
+        project.masks.write(idx, masks[idx])  # the file first: a record never names a mask not written
+        clip.apply(states)  # the other frames only change records (stale), their masks are kept
         rep.imported.append(idx)
     project.save()
     return rep

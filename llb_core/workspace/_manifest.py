@@ -1,4 +1,11 @@
-"""The project manifest (`manifest.json`): schema, validation with precise messages, serialisation."""
+"""The project manifest (`manifest.json`): schema, validation with precise messages, serialisation.
+
+Format versions: 2 holds the frames' records as typed fields (`keyframes` maps each keyframe to the objects it
+annotates, `provenance` and `stale` are run-length lists; see `FrameRecords.to_json`). Version 1 listed only
+keyframe numbers and kept the rest in free-form settings (`app.keyframe_objects`, `app.provenance`,
+`app.stale`); `parse_manifest` migrates it (a keyframe the settings did not describe annotates every object)
+and the next save writes version 2.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llb_core.io._objects import ObjectSpec
+from llb_core.io import ObjectSpec
 from llb_core.workspace._errors import ProjectError
+from llb_core.workspace._frames import FrameRecord, FrameRecords
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+LEGACY_KEYS = ("app.keyframe_objects", "app.provenance", "app.stale")  # version 1 settings, migrated
 MANIFEST_NAME = "manifest.json"
 
 
@@ -27,9 +36,10 @@ class Manifest:
         size: (H, W) of frames and masks.
         frame_names: per-frame names for image folders (None for videos: "00000", "00001", ...).
         objects: declared objects in id order.
-        keyframes: frame indices the user annotated by hand, sorted.
+        frames: keyframes (with the objects each annotates), provenance and stale frames (`FrameRecords`).
         settings: free-form JSON values (internal resolution, cache size, ...).
         revision: bumped by every change; the journal replays changes newer than the saved revision.
+        migrated_from: the format version read, when older than `FORMAT_VERSION` (not saved).
     """
 
     source_path: str
@@ -40,9 +50,10 @@ class Manifest:
     size: tuple[int, int]
     frame_names: list[str] | None = None
     objects: list[ObjectSpec] = field(default_factory=list)
-    keyframes: list[int] = field(default_factory=list)
+    frames: FrameRecords = field(default_factory=lambda: FrameRecords(0))
     settings: dict[str, Any] = field(default_factory=dict)
     revision: int = 0
+    migrated_from: int | None = None
 
     def to_json(self) -> str:
         """Serialise (format version included) as pretty JSON."""
@@ -54,7 +65,7 @@ class Manifest:
             "size": list(self.size),
             "frame_names": self.frame_names,
             "objects": [{"id": o.id, "name": o.name, "colour": list(o.colour)} for o in self.objects],
-            "keyframes": self.keyframes,
+            **self.frames.to_json(),
             "settings": self.settings,
             "revision": self.revision,
         }
@@ -122,7 +133,7 @@ def parse_manifest(text: str, path: Path) -> Manifest:
     if not isinstance(doc, dict):
         raise chk.fail("top level", f"must be an object, got {_type_name(doc)}")
     version = chk.get(doc, "format_version", int)
-    if version != FORMAT_VERSION:
+    if version not in (1, FORMAT_VERSION):
         newer = version > FORMAT_VERSION
         raise ProjectError(
             f"{path}: unknown project format version {version} (this LLB reads version {FORMAT_VERSION}). "
@@ -160,10 +171,8 @@ def parse_manifest(text: str, path: Path) -> Manifest:
     if len(set(ids)) != len(ids):
         dup = sorted(i for i in set(ids) if ids.count(i) > 1)
         raise chk.fail("field 'objects'", f"has duplicate ids {dup}")
-    keyframes = chk.get(doc, "keyframes", list)
-    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < n for v in keyframes):
-        raise chk.fail("field 'keyframes'", f"must list frame indices in 0..{n - 1}")
     settings = chk.get(doc, "settings", dict)
+    frames = _parse_frames(chk, doc, n, ids) if version == FORMAT_VERSION else _migrate_frames(chk, doc, settings, ids)
     revision = chk.get(doc, "revision", int)
     return Manifest(
         source_path=spath,
@@ -174,7 +183,44 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         size=(size[0], size[1]),
         frame_names=names,
         objects=sorted(objects, key=lambda o: o.id),
-        keyframes=sorted(set(keyframes)),
+        frames=frames,
         settings=settings,
         revision=revision,
+        migrated_from=None if version == FORMAT_VERSION else version,
     )
+
+
+def _parse_frames(chk: _Checker, doc: dict[str, Any], n: int, ids: list[int]) -> FrameRecords:
+    chk.get(doc, "keyframes", dict)
+    try:
+        frames = FrameRecords.from_json(doc, n)
+        frames.check(dict(frames.items()), ids)
+    except ValueError as err:
+        raise chk.fail("frame records", f"are invalid: {err}") from err
+    return frames
+
+
+def _migrate_frames(chk: _Checker, doc: dict[str, Any], settings: dict[str, Any], ids: list[int]) -> FrameRecords:
+    """Version 1: keyframe numbers in `keyframes`, the rest in settings (removed from `settings` here).
+    Malformed legacy settings are dropped (they were never validated); the keyframe list is checked."""
+    n = doc["num_frames"]
+    keyframes = chk.get(doc, "keyframes", list)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < n for v in keyframes):
+        raise chk.fail("field 'keyframes'", f"must list frame indices in 0..{n - 1}")
+    legacy = {key: settings.pop(key, None) for key in LEGACY_KEYS}
+    described = legacy["app.keyframe_objects"] if isinstance(legacy["app.keyframe_objects"], dict) else {}
+    try:
+        parsed = FrameRecords.from_json(
+            {"provenance": legacy["app.provenance"] or [], "stale": legacy["app.stale"] or []}, n
+        )
+    except ValueError:
+        parsed = FrameRecords(n)
+    every = frozenset(ids)
+    records = {f: rec for f, rec in parsed.items() if 0 <= f < n}
+    for f in keyframes:
+        objs = described.get(str(f))
+        ok = isinstance(objs, list) and all(isinstance(i, int) for i in objs)
+        annotated = frozenset(objs) & every if ok else every
+        rec = records.get(f, FrameRecord())
+        records[f] = FrameRecord(annotated, rec.provenance, rec.stale)
+    return FrameRecords(n, records)

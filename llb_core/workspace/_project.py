@@ -1,46 +1,47 @@
-"""`Project`: the on-disk project folder (manifest, index masks, soft masks) and its live state.
+"""`Project`: the on-disk project folder and the one owner of its state.
 
 Layout::
 
     <project>/manifest.json        versioned manifest (see `Manifest`), replaced atomically by save()
     <project>/manifest.json.bak    the previously saved manifest
     <project>/journal.jsonl        manifest changes since the last save (replayed on open)
-    <project>/masks/00000.png      index mask of frame 0 (DAVIS palette PNG)
-    <project>/soft/<id>/00000.png  soft mask of object <id> on frame 0 (8-bit greyscale)
+    <project>/masks/, soft/        mask files, written only through `Project.masks` (`MaskStore`)
 
-Every file is written atomically. Mask files are their own record (a mask exists iff its file does),
-so a mask is durable as soon as `write_mask` returns; manifest changes are durable through the journal
-as soon as the mutating call returns, and `save()` folds them into the manifest.
+The project owns the objects and the frames' records (keyframes with the objects each annotates, provenance,
+stale frames: `FrameRecords`), changed only through its methods; every change is durable through the journal
+as soon as the call returns, and `save()` folds the journal into the manifest. Mask files are their own
+record (a mask exists iff its file does).
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from llb_core.io._atomic import atomic_write_bytes, atomic_write_text
-from llb_core.io._errors import FrameSourceError, MaskFileError
-from llb_core.io._masks import (
+from llb_core.inference.results import Provenance
+from llb_core.io import (
+    DEFAULT_CACHE_FRAMES,
+    FrameSource,
+    FrameSourceError,
+    ObjectSpec,
+    atomic_write_bytes,
+    atomic_write_text,
+    first_free_id,
+    open_source,
     palette_colour,
-    read_index_mask,
-    read_soft_mask,
-    write_index_mask,
-    write_soft_mask,
 )
-from llb_core.io._objects import ObjectSpec
-from llb_core.io._open import open_source
-from llb_core.io._source import DEFAULT_CACHE_FRAMES, FrameSource
 from llb_core.workspace._errors import ProjectError, SourceMismatchError
 from llb_core.workspace._fingerprint import fingerprint, same_content
+from llb_core.workspace._frames import FrameRecord, FrameRecords
 from llb_core.workspace._journal import Journal
-from llb_core.workspace._manifest import MANIFEST_NAME, Manifest, parse_manifest
+from llb_core.workspace._manifest import LEGACY_KEYS, MANIFEST_NAME, Manifest, parse_manifest
+from llb_core.workspace._mask_store import MaskStore
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,13 @@ class Project:
         self._m = manifest
         self._journal = Journal(self.folder)
         self._source: FrameSource | None = None
-        self._saved_revision = manifest.revision
+        self._saved_revision = manifest.revision if manifest.migrated_from is None else -1  # saved as v2 next
         self.recovered = recovered or []
-        """Messages about what was recovered when opening (journal replay, backup manifest)."""
+        """Messages about what was recovered when opening (journal replay, backup manifest, migration)."""
+        if manifest.migrated_from is not None:
+            self.recovered.append(f"migrated from project format {manifest.migrated_from}")
+        self.masks = MaskStore(self.folder, manifest.size, manifest.num_frames, lambda: [o.id for o in self._m.objects])
+        """The mask files (the one writer of them)."""
 
     # -- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -109,6 +114,7 @@ class Project:
                 size=src.size,
                 frame_names=names,
                 objects=sorted(objects, key=lambda o: o.id),
+                frames=FrameRecords(src.num_frames),
                 settings=dict(settings or {}),
             )
         folder.mkdir(parents=True, exist_ok=True)
@@ -156,7 +162,7 @@ class Project:
         entries = self._journal.entries_after(self._m.revision)
         for entry in entries:
             try:
-                self._apply(entry)
+                self._prepare(entry)()
             except (KeyError, ValueError, TypeError, ProjectError) as err:
                 log.warning("%s: skipped journal entry %s (%s)", self._journal.path, entry, err)
                 continue
@@ -200,35 +206,73 @@ class Project:
 
     # -- manifest changes (journaled) --------------------------------------------------------------
     def _change(self, op: str, **fields: Any) -> None:
-        """Apply one manifest change and log it durably; on any failure the state is unchanged."""
+        """Check one manifest change, log it durably, then apply it; on any failure the state is unchanged."""
         entry = {"rev": self._m.revision + 1, "op": op, **fields}
-        before = copy.deepcopy(self._m)
-        try:
-            self._apply(entry)
-            self._journal.append(entry)
-        except BaseException:
-            self._m = before
-            raise
+        apply = self._prepare(entry)
+        self._journal.append(entry)
+        apply()
         self._m.revision += 1
 
-    def _apply(self, e: dict[str, Any]) -> None:
+    def _prepare(self, e: dict[str, Any]) -> Callable[[], None]:
+        """Validate journal entry `e` and return the function that applies it (cannot fail)."""
         m, op = self._m, e["op"]
         if op == "set_object":
             obj = ObjectSpec(int(e["id"]), str(e["name"]), tuple(e["colour"]))  # type: ignore[arg-type]
-            m.objects = sorted([o for o in m.objects if o.id != obj.id] + [obj], key=lambda o: o.id)
-        elif op == "remove_object":
-            m.objects = [o for o in m.objects if o.id != int(e["id"])]
-        elif op == "add_keyframe":
-            self._check_frame(int(e["frame"]))
-            m.keyframes = sorted(set(m.keyframes) | {int(e["frame"])})
-        elif op == "remove_keyframe":
-            m.keyframes = [k for k in m.keyframes if k != int(e["frame"])]
-        elif op == "set_setting":
-            m.settings[str(e["key"])] = e["value"]
-        elif op == "relink":
-            m.source_path, m.source_relpath, m.fingerprint = e["path"], e["relpath"], e["fingerprint"]
+            objects = sorted([o for o in m.objects if o.id != obj.id] + [obj], key=lambda o: o.id)
+            return lambda: setattr(m, "objects", objects)
+        if op == "remove_object":
+            obj_id = int(e["id"])
+            changes = m.frames.without_object(obj_id)
+            objects = [o for o in m.objects if o.id != obj_id]
+            return lambda: (setattr(m, "objects", objects), m.frames.update(changes))  # type: ignore[func-returns-value]
+        if op == "frames":
+            changes = _decode_changes(e["records"])
+            m.frames.check(changes, [o.id for o in m.objects])
+            return lambda: m.frames.update(changes)
+        if op in ("add_keyframe", "remove_keyframe") or (op == "set_setting" and e["key"] in LEGACY_KEYS):
+            return self._prepare_legacy(e)
+        if op == "set_setting":
+            key, value = str(e["key"]), e["value"]
+            return lambda: m.settings.__setitem__(key, value)
+        if op == "relink":
+            return lambda: (
+                setattr(m, "source_path", e["path"]),
+                setattr(m, "source_relpath", e["relpath"]),
+                setattr(m, "fingerprint", e["fingerprint"]),
+            )  # type: ignore[func-returns-value]
+        raise ValueError(f"unknown journal operation {op!r}")
+
+    def _prepare_legacy(self, e: dict[str, Any]) -> Callable[[], None]:
+        """Journal entries written by format 1 (replayed once, after a crash before its save)."""
+        frames, op = self._m.frames, e["op"]
+        if op in ("add_keyframe", "remove_keyframe"):
+            f = int(e["frame"])
+            self._check_frame(f)
+            rec = frames.get(f)
+            annotated = frozenset(o.id for o in self._m.objects) if op == "add_keyframe" else None
+            change = {f: FrameRecord(annotated, rec.provenance, rec.stale)}
+            return lambda: frames.update(change)
+        value, n = e["value"], self._m.num_frames
+        if e["key"] == "app.keyframe_objects":
+            changes = {
+                int(k): FrameRecord(frozenset(ids), frames.get(int(k)).provenance, frames.get(int(k)).stale)
+                for k, ids in (value or {}).items()
+                if frames.get(int(k)).is_keyframe
+            }
         else:
-            raise ValueError(f"unknown journal operation {op!r}")
+            part = "provenance" if e["key"] == "app.provenance" else "stale"
+            parsed = FrameRecords.from_json({part: value or []}, n)
+            touched = {f for f, _ in frames.items()} | {f for f, _ in parsed.items()}
+            changes = {}
+            for f in touched:
+                rec, new = frames.get(f), parsed.get(f)
+                changes[f] = (
+                    FrameRecord(rec.annotated, new.provenance, rec.stale)
+                    if part == "provenance"
+                    else FrameRecord(rec.annotated, rec.provenance, new.stale)
+                )
+        frames.check(changes)
+        return lambda: frames.update(changes)
 
     def add_object(
         self, name: str | None = None, colour: tuple[int, int, int] | None = None, obj_id: int | None = None
@@ -236,10 +280,10 @@ class Project:
         """Declare an object (id: the next free one unless given) and return it."""
         taken = {o.id for o in self._m.objects}
         if obj_id is None:
-            free = [i for i in range(1, 256) if i not in taken]
-            if not free:
-                raise ProjectError(f"{self.folder}: all 255 object ids are in use.")
-            obj_id = free[0]
+            try:
+                obj_id = first_free_id(taken)
+            except ValueError as err:
+                raise ProjectError(f"{self.folder}: {err}") from err
         elif obj_id in taken:
             raise ProjectError(f"{self.folder}: object id {obj_id} already exists; use update_object.")
         obj = ObjectSpec(obj_id, name or f"object {obj_id}", colour or palette_colour(obj_id))
@@ -256,7 +300,8 @@ class Project:
         return obj
 
     def remove_object(self, obj_id: int) -> None:
-        """Undeclare an object. Its pixels stay in stored masks but are no longer exported."""
+        """Undeclare an object; keyframes stop annotating it. Its pixels stay in stored masks but are no
+        longer exported (the app clears them first, as one undo step)."""
         self.object(obj_id)
         self._change("remove_object", id=obj_id)
 
@@ -267,13 +312,31 @@ class Project:
                 return o
         raise ProjectError(f"{self.folder}: no object with id {obj_id} (objects: {[o.id for o in self._m.objects]}).")
 
-    def add_keyframe(self, index: int) -> None:
-        """Mark frame `index` as annotated by hand."""
-        self._change("add_keyframe", frame=int(index))
+    def set_frames(self, changes: Mapping[int, FrameRecord]) -> None:
+        """Replace the records of some frames (keyframes, provenance, stale), as one journaled change.
+
+        Raises:
+            ProjectError: a frame outside the clip or a keyframe annotating an undeclared object.
+        """
+        if not changes:
+            return
+        try:
+            self._m.frames.check(changes, [o.id for o in self._m.objects])
+        except ValueError as err:
+            raise ProjectError(f"{self.folder}: {err}.") from err
+        self._change("frames", records=_encode_changes(changes))
+
+    def add_keyframe(self, index: int, annotated: Iterable[int] | None = None) -> None:
+        """Mark frame `index` as annotated by hand, for `annotated` (default: every declared object)."""
+        self._check_frame(index)
+        rec = self._m.frames.get(index)
+        ids = frozenset(o.id for o in self._m.objects) if annotated is None else frozenset(annotated)
+        self.set_frames({index: FrameRecord(ids, rec.provenance, rec.stale)})
 
     def remove_keyframe(self, index: int) -> None:
-        """Unmark a keyframe."""
-        self._change("remove_keyframe", frame=int(index))
+        """Unmark a keyframe (what it invalidates is for `ClipState` to decide)."""
+        rec = self._m.frames.get(index)
+        self.set_frames({index: FrameRecord(None, rec.provenance, rec.stale)})
 
     def set_setting(self, key: str, value: Any) -> None:
         """Store a JSON-serialisable setting."""
@@ -303,7 +366,13 @@ class Project:
 
     @property
     def keyframes(self) -> list[int]:
-        return list(self._m.keyframes)
+        """Keyframe indices in order (`frames.keyframes` also says which objects each annotates)."""
+        return list(self._m.frames.keyframes)
+
+    @property
+    def frames(self) -> FrameRecords:
+        """The live frame records (read them; change them through `set_frames`)."""
+        return self._m.frames
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -417,90 +486,59 @@ class Project:
         """Source frame as (H, W, 3) uint16 RGB."""
         return self.source.read16(index)
 
-    # -- masks -----------------------------------------------------------------------------------
-    def mask_path(self, index: int) -> Path:
-        """Path of frame `index`'s index mask."""
-        return self.folder / "masks" / f"{index:05d}.png"
-
-    def soft_path(self, index: int, obj_id: int) -> Path:
-        """Path of object `obj_id`'s soft mask on frame `index`."""
-        return self.folder / "soft" / str(obj_id) / f"{index:05d}.png"
-
+    # -- masks (reading; `llb_core.io.export.MaskSequence`) ---------------------------------------
     def has_mask(self, index: int) -> bool:
         """True if frame `index` has a stored index mask."""
-        return self.mask_path(index).exists()
+        return self.masks.has(index)
 
     def mask_frames(self) -> list[int]:
         """Sorted indices of frames with a stored index mask."""
-        folder = self.folder / "masks"
-        if not folder.is_dir():
-            return []
-        return sorted(int(p.stem) for p in folder.glob("*.png") if p.stem.isdigit())
-
-    def write_mask(self, index: int, mask: np.ndarray) -> None:
-        """Store frame `index`'s (H, W) uint8 index mask (atomic; durable on return).
-
-        Raises:
-            ProjectError: wrong shape/dtype, frame out of range, or ids that are not declared objects.
-        """
-        self._check_frame(index)
-        mask = np.asarray(mask)
-        if mask.shape != self.size or mask.dtype != np.uint8:
-            raise ProjectError(
-                f"{self.mask_path(index)}: mask must be {self.size} uint8, got {mask.shape} {mask.dtype}."
-            )
-        unknown = sorted(set(np.unique(mask).tolist()) - {0} - {o.id for o in self._m.objects})
-        if unknown:
-            raise ProjectError(
-                f"{self.mask_path(index)}: object id(s) {unknown} are not declared; call add_object first."
-            )
-        write_index_mask(self.mask_path(index), mask)
-
-    def delete_mask(self, index: int) -> None:
-        """Remove frame `index`'s index mask and soft masks (no error if absent)."""
-        self._check_frame(index)
-        with contextlib.suppress(FileNotFoundError):
-            self.mask_path(index).unlink()
-        for o in self._m.objects:
-            with contextlib.suppress(FileNotFoundError):
-                self.soft_path(index, o.id).unlink()
+        return self.masks.frames()
 
     def read_mask(self, index: int) -> np.ndarray | None:
-        """Frame `index`'s stored (H, W) uint8 index mask, or None.
-
-        Raises:
-            MaskFileError: the stored file is unreadable or has the wrong size.
-        """
-        self._check_frame(index)
-        path = self.mask_path(index)
-        if not path.exists():
-            return None
-        return read_index_mask(path, self.size)
+        """Frame `index`'s stored (H, W) uint8 index mask, or None (MaskFileError: unreadable file)."""
+        return self.masks.read(index)
 
     def index_mask(self, index: int) -> np.ndarray:
         """(H, W) uint8 index mask of frame `index`, zeros if none is stored."""
-        mask = self.read_mask(index)
+        mask = self.masks.read(index)
         return np.zeros(self.size, np.uint8) if mask is None else mask
-
-    def write_soft(self, index: int, obj_id: int, alpha: np.ndarray) -> None:
-        """Store an object's (H, W) float32 [0, 1] soft mask on frame `index` (8-bit PNG, atomic)."""
-        self._check_frame(index)
-        self.object(obj_id)
-        alpha = np.asarray(alpha)
-        if alpha.shape != self.size:
-            raise ProjectError(f"{self.soft_path(index, obj_id)}: soft mask must be {self.size}, got {alpha.shape}.")
-        write_soft_mask(self.soft_path(index, obj_id), alpha, 8)
 
     def soft_mask(self, index: int, obj_id: int) -> np.ndarray | None:
         """An object's (H, W) float32 soft mask on frame `index`, or None if not stored."""
-        self._check_frame(index)
-        path = self.soft_path(index, obj_id)
-        try:
-            return read_soft_mask(path, self.size)
-        except MaskFileError:
-            if not path.exists():
-                return None
-            raise
+        return self.masks.soft(index, obj_id)
 
     def __repr__(self) -> str:
         return f"Project({str(self.folder)!r}, {self.num_frames} frames, objects {[o.id for o in self._m.objects]})"
+
+
+def _encode_changes(changes: Mapping[int, FrameRecord]) -> list[list[Any]]:
+    """Journal form of record changes: [[first, last, annotated ids or None, start, direction, stale], ...],
+    consecutive frames with the same record in one entry."""
+    out: list[list[Any]] = []
+    for f in sorted(changes):
+        r = changes[f]
+        value = [
+            None if r.annotated is None else sorted(r.annotated),
+            None if r.provenance is None else r.provenance.start,
+            None if r.provenance is None else r.provenance.direction,
+            r.stale,
+        ]
+        if out and out[-1][1] == f - 1 and out[-1][2:] == value:
+            out[-1][1] = f
+        else:
+            out.append([f, f, *value])
+    return out
+
+
+def _decode_changes(records: list[list[Any]]) -> dict[int, FrameRecord]:
+    """Inverse of `_encode_changes` (raises ValueError / TypeError on a malformed entry)."""
+    out = {}
+    for first, last, annotated, start, direction, stale in records:
+        rec = FrameRecord(
+            None if annotated is None else frozenset(int(i) for i in annotated),
+            None if start is None else Provenance(int(start), int(direction)),
+            bool(stale),
+        )
+        out.update((f, rec) for f in range(int(first), int(last) + 1))
+    return out
