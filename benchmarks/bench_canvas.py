@@ -65,7 +65,7 @@ def make_project(tmp: Path) -> Project:
     mask = np.zeros((H, W), np.uint8)
     cv2.circle(mask, (1400, 1000), 400, 1, -1)
     cv2.rectangle(mask, (2320, 620), (2980, 1480), 2, -1)
-    project.write_mask(0, mask)
+    project.masks.write(0, mask)
     return project
 
 

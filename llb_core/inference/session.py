@@ -54,7 +54,7 @@ class ClipView(Protocol):
 
     def run_mask(self, frame: int) -> np.ndarray | None: ...
 
-    def provenance(self, frame: int) -> Provenance | None: ...
+    def run_provenance(self, frame: int) -> Provenance | None: ...
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ class Session:
 
     def provenance(self, frame: int) -> Provenance | None:
         """The run that produced `frame`'s propagated part (this session's, else the clip's)."""
-        return self.results.provenance(frame) or self.clip.provenance(frame)
+        return self.results.provenance(frame) or self.clip.run_provenance(frame)
 
     # ------------------------------------------------------------------------------------- planning
     def _active_objects(self, start: int) -> set[int]:

@@ -137,7 +137,7 @@ class ClipSnapshot:
         mask = self._masks.get(frame)
         return None if mask is None else mask.copy()
 
-    def provenance(self, frame: int) -> Provenance | None:
+    def run_provenance(self, frame: int) -> Provenance | None:
         return self._provenance.get(frame)
 
 
@@ -245,6 +245,10 @@ class ClipState:
         if rec.is_keyframe and (rec.stale or rec.provenance is None):
             return self.keyframe_mask(frame) if self._bytes(frame) is not None else None
         return None if rec.stale else self.mask(frame)
+
+    def run_provenance(self, frame: int) -> Provenance | None:
+        """The run that produced `frame`'s propagated part (None for a hand-painted keyframe)."""
+        return self.records.get(frame).provenance
 
     def snapshot(self, frames: Iterable[int] = ()) -> ClipSnapshot:
         """An immutable copy of what a run reads: objects, keyframes, and the run masks and provenance of

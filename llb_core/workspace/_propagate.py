@@ -25,13 +25,14 @@ def propagate_clip(
     *,
     start: int | None = None,
     direction: Direction = "forward",
+    stop_at: int | None = None,
     soft: bool = True,
     on_frame: Callable[[FrameResult], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: CancelCheck = None,
 ) -> RunReport:
-    """Propagate from `start` in `direction`, or (start None) fill every frame without a mask or with a stale
-    one from the keyframes around it.
+    """Propagate from `start` in `direction` (until `stop_at`, inclusive, if given; see `Session.propagate`),
+    or (start None) fill every frame without a mask or with a stale one from the keyframes around it.
 
     Args:
         clip: the clip's state; `session` must read it (`Session(frames, model, clip, settings)`).
@@ -40,7 +41,7 @@ def propagate_clip(
         soft: also write each object's soft mask.
         on_frame / progress / cancel: as `Session.run`.
     """
-    runs = session.plan(start, direction) if start is not None else session.plan_all(clip.missing())
+    runs = session.plan(start, direction, stop_at) if start is not None else session.plan_all(clip.missing())
 
     def deliver(result: FrameResult) -> None:
         merged = session.mask(result.frame)

@@ -64,7 +64,7 @@ def test_mask_files_stash_soft_masks_for_undo(make_clip, tmp_path):
     propagated[100:200, 100:300] = 1
     prob = propagated.astype(np.float32) * 0.9
     files.write(1, propagated, {1: prob})
-    soft = project.soft_path(1, 1)
+    soft = project.masks.soft_path(1, 1)
     original = soft.read_bytes()
     painted = propagated.copy()
     painted[100:120] = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 
@@ -24,23 +25,23 @@ def engine() -> EngineMethod:
 def test_one_correction_goes_through_the_keyframes(shared_data, engine):
     seq = DavisRoot(DAVIS).sequence("motocross-jump", max_frames=14)
     first = seq.first_mask()
-    session = engine.new_session(seq.frames, first)
+    clip = engine.new_clip(seq.frames, first)
     tolerance = boundary_tolerance(seq.size)
-    curve = corrections_curve(session, seq.ground_truth, [1], [0, 1], tolerance)
+    curve = corrections_curve(clip, partial(engine.new_session, seq.frames), seq.ground_truth, [1], [0, 1], tolerance)
     assert curve.jf[1] >= curve.jf[0]  # (a)
     (fix,) = curve.corrections
     c = fix.frame
     worst = min(curve.initial, key=lambda t: sum(j + f for j, f in curve.initial[t].values()))
-    assert c == worst and session.keyframes == [0, c]
-    j, f = frame_scores(session.mask(c), seq.ground_truth(c), [1], tolerance)[1]  # (b)
+    assert c == worst and list(clip.keyframes) == [0, c]
+    j, f = frame_scores(clip.mask(c), seq.ground_truth(c), [1], tolerance)[1]  # (b)
     assert j == pytest.approx(1.0) and f == pytest.approx(1.0) and fix.jf_before < 0.99
     # (c) frames before c came from the run from frame 0 and did not depend on c: untouched
-    assert fix.invalidated == list(range(c, seq.num_frames))  # its own propagated mask and the frames after
-    assert fix.recomputed == list(range(c + 1, seq.num_frames)) and c > 3
+    assert fix.invalidated == list(range(c + 1, seq.num_frames))  # the frames after it went stale
+    assert fix.recomputed == fix.invalidated and c > 3 and clip.stale == []
     for t in range(1, c):
-        assert session.store.provenance(t) == Provenance(0, 1)
+        assert clip.provenance[t] == Provenance(0, 1)
     for t in range(c + 1, seq.num_frames):
-        assert session.store.provenance(t) == Provenance(c, 1)
+        assert clip.provenance[t] == Provenance(c, 1)
 
 
 def test_curve_on_a_multi_object_clip_at_240p(shared_data, engine):
@@ -49,12 +50,13 @@ def test_curve_on_a_multi_object_clip_at_240p(shared_data, engine):
     seq = data.sequence("dogs-jump", max_frames=8)
     first = seq.first_mask()
     assert sorted(set(first.ravel()) - {0}) == [1, 2, 3]
-    session = engine.new_session(seq.frames, first)
-    curve = corrections_curve(session, seq.ground_truth, [1, 2, 3], [0, 1, 2], boundary_tolerance(seq.size))
+    clip = engine.new_clip(seq.frames, first)
+    sessions = partial(engine.new_session, seq.frames)
+    curve = corrections_curve(clip, sessions, seq.ground_truth, [1, 2, 3], [0, 1, 2], boundary_tolerance(seq.size))
     assert list(curve.jf) == [0, 1, 2] and curve.jf[2] >= curve.jf[0]
     assert len({c.frame for c in curve.corrections}) == 2
     for c in curve.corrections:
-        scores = frame_scores(session.mask(c.frame), seq.ground_truth(c.frame), [1, 2, 3])
+        scores = frame_scores(clip.mask(c.frame), seq.ground_truth(c.frame), [1, 2, 3])
         assert all(j == pytest.approx(1.0) for j, _ in scores.values())
 
 

@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from llb_core.inference import MemoryBank, MemorySample, Provenance, SessionSettings, soft_aggregate
-from llb_core.inference.keyframes import depends_on, memory_keyframes
+from llb_core.inference import MemoryBank, MemorySample, SessionSettings, soft_aggregate
+from llb_core.inference.keyframes import memory_keyframes
 from llb_core.inference.search_region import Box, box_from_mask, search_window, update_box
 
 
@@ -102,17 +102,6 @@ def test_box_follows_the_mask_with_clipped_scale():
     assert update_box(small, tiny) == small
 
 
-def test_keyframe_dependencies():
-    count = 3
-    # a forward run from keyframe 0 produced frames 1..20; a new keyframe at 10
-    fwd = Provenance(0, 1)
-    assert not depends_on(5, fwd, 10, [0], [0, 10], count)
-    assert depends_on(15, fwd, 10, [0], [0, 10], count)
-    # a backward run from 30 produced 29..21; keyframe 10 becomes one it carries (nearest behind)
-    bwd = Provenance(30, -1)
-    assert not depends_on(25, bwd, 10, [0, 30], [0, 10, 30], count)
-    assert depends_on(25, bwd, 40, [0, 30], [0, 30, 40], count)
-    # replacing the keyframe a run started from
-    assert depends_on(3, fwd, 0, [0], [0], count)
+def test_keyframes_a_run_carries():
     assert memory_keyframes(30, 1, [0, 10, 20, 30, 40], 3) == [30, 20, 10]
     assert memory_keyframes(30, -1, [0, 10, 20, 30, 40, 50, 60], 3) == [30, 40, 50]

@@ -129,7 +129,7 @@ def test_cli_range_and_missing(frames: Path, tmp_path: Path, capsys: pytest.Capt
         p.add_object("a")
         p.add_object("b")
         for i in MASKED:
-            p.write_mask(i, _mask(i))
+            p.masks.write(i, _mask(i))
         p.save()
     out = tmp_path / "out"
     assert main(["export", str(tmp_path / "proj"), "--format", "davis", "--out", str(out), "--range", "2:"]) == 0

@@ -60,7 +60,7 @@ def test_binary_folders_round_trip_through_export(data: Path, tmp_path: Path) ->
     a = Project.create(tmp_path / "a", images)
     import_masks(a, data / "multiobject" / "masks" / "bike")
     shifted = np.roll(a.read_mask(0), 30, axis=1)
-    a.write_mask(2, shifted)
+    a.masks.write(2, shifted)
     export(a, "binary", tmp_path / "bin")
     b = Project.create(tmp_path / "b", images)
     report = import_masks(b, tmp_path / "bin")  # auto-detects <id>/<frame>.png

@@ -36,9 +36,8 @@ def test_project_round_trip(judo: Path, tmp_path: Path) -> None:
     p.add_object("right")
     m = _mask(p.size, 1, (10, 100, 20, 200))
     m[200:300, 300:400] = 2
-    p.write_mask(3, m)
     alpha = np.linspace(0, 1, 480 * 854, dtype=np.float32).reshape(480, 854)
-    p.write_soft(3, 2, alpha)
+    p.masks.write(3, m, {2: alpha})
     p.add_keyframe(3)
     p.set_setting("cache_frames", 8)
     p.close()
@@ -78,7 +77,7 @@ def test_create_refuses_a_non_empty_folder(judo: Path, tmp_path: Path) -> None:
 def test_unsaved_changes_survive_a_crash(judo: Path, tmp_path: Path) -> None:
     p = Project.create(tmp_path / "proj", judo)
     p.add_object("a")
-    p.write_mask(1, _mask(p.size, 1, (0, 50, 0, 50)))
+    p.masks.write(1, _mask(p.size, 1, (0, 50, 0, 50)))
     p.add_keyframe(1)
     p.add_keyframe(4)
     p.remove_keyframe(4)
@@ -99,14 +98,14 @@ def test_crash_while_writing_a_mask_keeps_the_previous_one(
 ) -> None:
     p = Project.create(tmp_path / "proj", judo, objects=[ObjectSpec.default(1)])
     first = _mask(p.size, 1, (0, 10, 0, 10))
-    p.write_mask(2, first)
+    p.masks.write(2, first)
 
     def full_disk(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full_disk)
     with pytest.raises(OSError, match="No space left"):
-        p.write_mask(2, _mask(p.size, 1, (100, 300, 100, 300)))
+        p.masks.write(2, _mask(p.size, 1, (100, 300, 100, 300)))
     monkeypatch.undo()
     np.testing.assert_array_equal(p.read_mask(2), first)
     assert sorted(x.name for x in (tmp_path / "proj" / "masks").iterdir()) == ["00002.png"]
@@ -142,7 +141,9 @@ def test_crash_while_saving_keeps_manifest_and_journal(
         (lambda d: d["objects"].append({"id": 300, "name": "x", "colour": [1, 2, 3]}), r"objects\[0\]"),
         (lambda d: d["source"].pop("path"), "field 'source.path' is missing"),
         (lambda d: d.update(size=[480]), r"field 'size' must be \[height, width\]"),
-        (lambda d: d.update(keyframes=[0, 9]), r"field 'keyframes' must list frame indices in 0..5"),
+        (lambda d: d.update(keyframes={"0": [], "9": []}), r"frame records are invalid: frame 9 outside 0..5"),
+        (lambda d: d.update(keyframes={"0": [7]}), r"keyframe 0 annotates undeclared objects \[7\]"),
+        (lambda d: d.update(provenance=[[0, 2, 0, 3]]), r"run direction must be \+1 or -1"),
     ],
 )
 def test_manifest_errors_are_precise(judo: Path, tmp_path: Path, edit: object, message: str) -> None:
@@ -224,14 +225,14 @@ def test_project_moved_with_its_source_finds_it(judo: Path, tmp_path: Path) -> N
 def test_write_mask_validates(judo: Path, tmp_path: Path) -> None:
     p = Project.create(tmp_path / "proj", judo, objects=[ObjectSpec.default(1)])
     with pytest.raises(ProjectError, match=r"object id\(s\) \[3\] are not declared"):
-        p.write_mask(0, _mask(p.size, 3, (0, 5, 0, 5)))
+        p.masks.write(0, _mask(p.size, 3, (0, 5, 0, 5)))
     with pytest.raises(ProjectError, match="mask must be"):
-        p.write_mask(0, np.zeros((10, 10), np.uint8))
+        p.masks.write(0, np.zeros((10, 10), np.uint8))
     with pytest.raises(ProjectError, match="out of range"):
-        p.write_mask(6, np.zeros(p.size, np.uint8))
+        p.masks.write(6, np.zeros(p.size, np.uint8))
     assert p.mask_frames() == []
-    p.write_mask(0, _mask(p.size, 1, (0, 5, 0, 5)))
-    assert read_index_mask(p.mask_path(0)).sum() == 25
+    p.masks.write(0, _mask(p.size, 1, (0, 5, 0, 5)))
+    assert read_index_mask(p.masks.path(0)).sum() == 25
 
 
 def test_failed_journal_write_leaves_state_unchanged(

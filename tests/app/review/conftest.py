@@ -39,6 +39,6 @@ def small_project(shared_data: Path, tmp_path: Path) -> Iterator[Project]:
     project.add_object("front")
     project.add_object("back")
     for i in range(5):
-        project.write_mask(i, split_in_two(davis_mask(SEQUENCE, i)))
+        project.masks.write(i, split_in_two(davis_mask(SEQUENCE, i)))
     yield project
     project.close()

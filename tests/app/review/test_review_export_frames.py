@@ -16,7 +16,7 @@ TIMEOUT_MS = 60_000  # generous: the machine may be busy
 def stopped_project(small_project):
     """`small_project` as after a run that stopped at frame 2: frames 3 and 4 have no mask."""
     for i in (3, 4):
-        small_project.delete_mask(i)
+        small_project.masks.delete(i)
     return small_project
 
 
