@@ -12,6 +12,8 @@ from app.render import ViewMode, ViewState, compose
 def _open_with_mask(studio, make_clip, frames=4):
     assert studio.open_path(make_clip(frames))
     doc = studio.document
+    if not doc.objects:
+        doc.add_object("thing")
     mask = np.zeros((480, 854), np.uint8)
     mask[100:300, 200:400] = 1
     assert doc.commit_mask(0, mask, "paint")

@@ -54,19 +54,19 @@ def test_missing_weights_is_a_dialog_and_the_strokes_stay(qtbot, make_clip, tmp_
 def test_full_disk_keeps_the_edit_and_writes_it_on_save(qtbot, window, make_clip, monkeypatch):
     assert window.studio.open_path(make_clip(3))
     doc = window.document
-    real_write = __import__("app.mask_files", fromlist=["write_index_mask"]).write_index_mask
+    real_write = __import__("llb_core.workspace._mask_store", fromlist=["write_index_mask"]).write_index_mask
 
     def full(path, mask):
         raise WriteError(f"{path}: could not write (No space left on device)")
 
-    monkeypatch.setattr("app.mask_files.write_index_mask", full)
+    monkeypatch.setattr("llb_core.workspace._mask_store.write_index_mask", full)
     stroke(qtbot, window.canvas, [(300, 200), (400, 200)])
     qtbot.waitUntil(lambda: len(dialogs()) == 1)
     text = dialogs()[0].text()
     assert "No space left on device" in text and "Free disk space" in text and "Ctrl+S" in text
     assert doc.clip.mask(0) is not None and stored_masks(doc.project) == {}
     close_dialogs(qtbot)
-    monkeypatch.setattr("app.mask_files.write_index_mask", real_write)
+    monkeypatch.setattr("llb_core.workspace._mask_store.write_index_mask", real_write)
     window.actions_["save"].trigger()  # the failed write is retried
     qtbot.waitUntil(lambda: 0 in stored_masks(doc.project))
     assert np.array_equal(stored_masks(doc.project)[0], doc.clip.mask(0))

@@ -1,11 +1,10 @@
-"""Mask edits (brush, eraser, fill holes, GrabCut), the worker's mask files and where projects are made."""
+"""Mask edits (brush, eraser, fill holes, GrabCut) and where projects are made."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from app.mask_files import MaskFiles
 from app.project_files import candidates, demo_folder, open_or_create
 from app.tools.mask_ops import clear_object, fill_holes, grabcut_box, paint_segment
 from llb_core.workspace import Project
@@ -53,28 +52,6 @@ def test_grabcut_finds_an_object_in_a_box():
     assert not found[:, :42].any()  # never outside the box
     with pytest.raises(ValueError, match="too small"):
         grabcut_box(image, (10, 10, 12, 12))
-
-
-def test_mask_files_stash_soft_masks_for_undo(make_clip, tmp_path):
-    project = Project.create(tmp_path / "p.llbproj", make_clip(2))
-    project.add_object("a")
-    files = MaskFiles(project)
-    h, w = project.size
-    propagated = np.zeros((h, w), np.uint8)
-    propagated[100:200, 100:300] = 1
-    prob = propagated.astype(np.float32) * 0.9
-    files.write(1, propagated, {1: prob})
-    soft = project.masks.soft_path(1, 1)
-    original = soft.read_bytes()
-    painted = propagated.copy()
-    painted[100:120] = 0
-    files.write(1, painted)  # a stroke: the propagated soft mask no longer matches
-    assert not soft.exists() and np.array_equal(project.read_mask(1), painted)
-    files.write(1, propagated)  # undo: the same index mask again, so its soft mask comes back
-    assert soft.read_bytes() == original
-    files.write(1, None)
-    assert project.read_mask(1) is None and not soft.exists()
-    assert files.read(1) is None
 
 
 def test_project_beside_the_clip_then_reused(make_clip, tmp_path):

@@ -165,4 +165,4 @@ def test_closing_the_window_during_a_run_stops_it_and_keeps_its_frames(qtbot, wi
     with Project.open(folder) as project:
         kept = project.mask_frames()
         assert kept[0] == 0 and len(kept) >= 2 and kept == list(range(len(kept)))
-        assert project.settings["app.provenance"] == [[1, len(kept) - 1, 0, 1]]  # the run was recorded
+        assert project.frames.to_json()["provenance"] == [[1, len(kept) - 1, 0, 1]]  # the run was recorded

@@ -110,7 +110,7 @@ def test_save_close_reopen_restores_everything_and_export_writes_the_format(qtbo
     assert again.objects == expected["objects"] and again.objects[1].name == "ball"
     assert again.clip.keyframes == expected["keyframes"]
     assert again.clip.provenance == expected["provenance"]
-    assert again.clip.stale == [3, 4] and again.project.settings["app.stale"] == [[3, 4]]
+    assert again.clip.stale == [3, 4] and again.project.frames.to_json()["stale"] == [[3, 4]]
     assert (again.current_frame, again.hidden, again.locked, again.active_object) == (2, {2}, {1}, 2)
     assert window.timeline.slider.value() == 2
     assert window.frame_view.stale_overlay.isHidden()
