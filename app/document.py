@@ -1,12 +1,13 @@
-"""`Document`: the Qt-side model of one open project; widgets read it and subscribe to its signals.
+"""`Document`: one open project on the GUI thread: the edit buffer, undo history, objects, runs and saving.
 
 One owner for each piece of state:
 - objects and the frames' records (keyframes with the objects each annotates, provenance, stale frames):
   the project (`llb_core.workspace.Project`, journaled on every change), edited through `self.clip`
-  (`ClipState`) only in `apply_states` (which every undo step uses) and by the frames a run delivers;
-- hidden / locked objects, the active object, the current frame and the view state: this class, persisted
-  in the project's settings on save (`app.view`);
-- mask files on disk: the engine worker, which this class asks to write (`Engine.write`).
+  (`ClipState`) in `apply_states` alone (every undo step uses it) and by the frames a run delivers;
+- mask files: the project's `MaskStore`, written by the engine thread (`Engine.write`);
+- the current frame, active / hidden / locked objects and the view state: `self.view` (`ViewModel`);
+- review stats and flags: `self.review` (`FlagBook`); a run's undo record: `RunRecorder`.
+The view state and the flags are stored in the project's settings (`app.view`, `app.flags`) on save.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from app.engine import Engine
-from app.flags import Flag, FrameStats, find_flags, flags_from_record, flags_to_record, frame_stats
-from app.render import ViewState
+from app.flag_book import FlagBook
+from app.flags import FrameStats
+from app.run_recorder import RunRecorder
 from app.undo import FrameStatesCommand, ObjectCommand
-from app.view_record import ViewRecord, parse_view_record
+from app.view_model import ViewModel
+from app.view_record import parse_view_record
 from app.worker import FrameUpdate, RunRequest, RunSummary, SourceSpec
 from llb_core.inference import SessionSettings
 from llb_core.io import ObjectSpec, first_free_id
-from llb_core.workspace import ClipState, FrameState, Project, States, encode_mask
+from llb_core.workspace import ClipState, Project, States
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +48,10 @@ class Document(QObject):
         cache_frames: decoded frames the engine keeps for inference.
     """
 
-    frame_changed = Signal(int)
-    mask_changed = Signal(int)  # that frame's displayed mask changed (edit, run, undo)
+    mask_changed = Signal(int)  # that frame's displayed mask changed (edit, run, undo, visibility)
     mask_region_changed = Signal(int, object)  # frame, (x0, y0, x1, y1): a stroke changed only those pixels
-    objects_changed = Signal()
-    active_object_changed = Signal(int)  # 0: none
+    objects_changed = Signal()  # declared, renamed, recoloured, removed, hidden, shown, locked
     timeline_changed = Signal()  # keyframes, propagated or stale frames, or flags
-    view_changed = Signal(object)  # ViewState
     run_recorded = Signal(object)  # RunSummary, after the run's undo step exists
     write_failed = Signal(str)  # message
 
@@ -64,21 +64,18 @@ class Document(QObject):
         self.settings = settings or SessionSettings()
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
-        st = project.settings
-        ids = [o.id for o in project.objects]
         self.clip = ClipState(project)
-        self.flags: dict[int, Flag] = flags_from_record(st.get(KEY_FLAGS), exclude=self.clip.keyframes)
-        self.stats: dict[int, FrameStats] = {}
-        view = parse_view_record(st.get(KEY_VIEW), project.num_frames, set(ids), str(project.folder))
-        self.current_frame = view.frame
-        self.active_object = view.active
-        self.hidden, self.locked = view.hidden, view.locked
-        self.view_state = view.state
+        st = project.settings
+        ids = {o.id for o in project.objects}
+        self.review = FlagBook(st.get(KEY_FLAGS), self.clip.keyframes)
+        self.view = ViewModel(
+            project.num_frames, parse_view_record(st.get(KEY_VIEW), project.num_frames, ids, str(project.folder))
+        )
+        self.view.frame_changed.connect(self._on_frame_changed)
+        self.view.visibility_changed.connect(self._on_visibility_changed)
+        self._editing: tuple[int, np.ndarray] | None = None  # (frame, working mask) of the stroke in progress
         self._unwritten: set[int] = set()
-        self._run_before: States = {}
-        self._run_after: States = {}
-        self._stats_before: dict[int, FrameStats] = {}
-        self._editing: np.ndarray | None = None
+        self._run = RunRecorder()
         self.follow_run = True  # during a run, a view showing its newest frame moves on with it
         self._run_last: int | None = None
         engine.frame_done.connect(self._on_frame_done)
@@ -91,7 +88,7 @@ class Document(QObject):
         """(Re)tell the engine which project and clip it serves (after a relink, too)."""
         project = self.project
         self.engine.set_project(SourceSpec(project.masks, str(project.source_path), project.fps, self._cache_frames))
-        self.frame_changed.emit(self.current_frame)
+        self.view.frame_changed.emit(self.view.current_frame)
 
     # -- reading ---------------------------------------------------------------------------------
     @property
@@ -102,6 +99,11 @@ class Document(QObject):
     def objects(self) -> list[ObjectSpec]:
         return list(self.project.objects)
 
+    @property
+    def flags(self) -> dict:
+        """Frame -> review `Flag` (see `FlagBook`)."""
+        return self.review.flags
+
     def colours(self) -> dict[int, tuple[int, int, int]]:
         return {o.id: o.colour for o in self.project.objects}
 
@@ -111,51 +113,29 @@ class Document(QObject):
 
     def mask(self, frame: int) -> np.ndarray | None:
         """What to show for `frame`: the stroke in progress on it, else its mask."""
-        if self._editing is not None and frame == self.current_frame:
-            return self._editing
+        if self._editing is not None and frame == self._editing[0]:
+            return self._editing[1]
         return self.clip.mask(frame)
 
     @property
     def running(self) -> bool:
         return self.engine.busy
 
-    # -- navigation and view state ---------------------------------------------------------------
-    def set_frame(self, frame: int) -> None:
-        frame = max(0, min(int(frame), self.num_frames - 1))
-        if frame != self.current_frame:
+    def _on_frame_changed(self, frame: int) -> None:
+        if self._editing is not None and self._editing[0] != frame:
             self.cancel_edit()
-            self.current_frame = frame
-            self.frame_changed.emit(frame)
 
-    def set_active_object(self, obj_id: int) -> None:
-        if obj_id != self.active_object:
-            self.active_object = obj_id
-            self.active_object_changed.emit(obj_id)
-
-    def set_hidden(self, obj_id: int, hidden: bool) -> None:
-        (self.hidden.add if hidden else self.hidden.discard)(obj_id)
+    def _on_visibility_changed(self) -> None:
         self.objects_changed.emit()
-        self.mask_changed.emit(self.current_frame)
-
-    def set_locked(self, obj_id: int, locked: bool) -> None:
-        (self.locked.add if locked else self.locked.discard)(obj_id)
-        self.objects_changed.emit()
-
-    def set_view_state(self, state: ViewState) -> None:
-        if state != self.view_state:
-            self.view_state = state
-            self.view_changed.emit(state)
-
-    def view_record(self) -> dict:
-        """The view state as stored in the project's settings."""
-        return ViewRecord(self.current_frame, self.active_object, self.hidden, self.locked, self.view_state).to_json()
+        self.mask_changed.emit(self.view.current_frame)
 
     # -- editing the current frame ---------------------------------------------------------------
     def begin_edit(self) -> np.ndarray:
         """Start a stroke on the current frame; returns the working mask to change in place."""
-        current = self.clip.mask(self.current_frame)
-        self._editing = np.zeros(self.project.size, np.uint8) if current is None else current
-        return self._editing
+        frame = self.view.current_frame
+        current = self.clip.mask(frame)
+        self._editing = (frame, np.zeros(self.project.size, np.uint8) if current is None else current)
+        return self._editing[1]
 
     @property
     def editing(self) -> bool:
@@ -168,22 +148,23 @@ class Document(QObject):
             rect: (x0, y0, x1, y1) holding every changed pixel (`mask_region_changed`); None: anywhere
                 (`mask_changed`).
         """
+        frame = self.view.current_frame
         if rect is None:
-            self.mask_changed.emit(self.current_frame)
+            self.mask_changed.emit(frame)
         elif rect[0] < rect[2] and rect[1] < rect[3]:
-            self.mask_region_changed.emit(self.current_frame, tuple(rect))
+            self.mask_region_changed.emit(frame, tuple(rect))
 
     def end_edit(self, text: str) -> bool:
         """Finish the stroke: one undo step, the frame becomes a keyframe. False if nothing changed."""
         if self._editing is None:
             return False
-        mask, self._editing = self._editing, None
-        return self.commit_mask(self.current_frame, mask, text)
+        (frame, mask), self._editing = self._editing, None
+        return self.commit_mask(frame, mask, text)
 
     def cancel_edit(self) -> None:
         if self._editing is not None:
-            self._editing = None
-            self.mask_changed.emit(self.current_frame)
+            frame, self._editing = self._editing[0], None
+            self.mask_changed.emit(frame)
 
     def _idle(self) -> None:
         if self.running:
@@ -195,8 +176,7 @@ class Document(QObject):
         old = self.clip.mask(frame)
         if old is not None and np.array_equal(old, mask) and frame in self.clip.keyframes:
             return False
-        annotated = [o.id for o in self.project.objects]
-        after = self.clip.edit(frame, mask, annotated, self.settings.keyframes_in_memory)
+        after = self.clip.edit(frame, mask, list(self.clip.objects), self.settings.keyframes_in_memory)
         self.undo_stack.push(FrameStatesCommand(self, text, self.clip.states(after), after))
         return True
 
@@ -208,21 +188,21 @@ class Document(QObject):
 
     # -- the one way masks change ----------------------------------------------------------------
     def apply_states(self, states: States, stats: dict[int, FrameStats] | None = None) -> None:
-        """Set frames' states: memory, manifest, mask files (through the engine), signals. A frame whose state
-        changes only in being stale keeps its mask file and stats."""
+        """Set frames' states: records (journaled), memory, mask files (through the engine), signals. A frame
+        whose state changes only in being stale keeps its mask file and stats."""
         if not states:
             return
-        changed = {f: st for f, st in states.items() if replace(self.clip.state(f), stale=st.stale) != st}
+        changed = [f for f, st in states.items() if replace(self.clip.state(f), stale=st.stale) != st]
         writes = self.clip.apply(states)
+        self.review.forget(changed)
         for frame in changed:
-            self.stats.pop(frame, None)
             st = states[frame]
             if st.is_keyframe and st.mask is not None and frame not in (stats or {}):
-                self.stats[frame] = frame_stats(st.array())  # a person's mask: full confidence, its areas
-        self.stats.update(stats or {})
+                self.review.painted(frame, st.array())  # type: ignore[arg-type]
+        self.review.update(stats or {})
         if writes:
             self.engine.write({f: states[f].array() for f in writes}, self._declared())
-        self._refresh_flags(changed)
+        self.review.refresh(self.clip.keyframes, self.clip.has_mask, changed)
         for frame in states:
             self.mask_changed.emit(frame)
         self.timeline_changed.emit()
@@ -230,27 +210,12 @@ class Document(QObject):
     def _declared(self) -> frozenset[int]:
         return frozenset(o.id for o in self.project.objects)
 
-    def _refresh_flags(self, changed: States | None = None) -> None:
-        """Flags from the stats of this session's runs; flags loaded with the project stay for frames
-        without stats that have not changed since."""
-        keys = self.clip.keyframes
-        kept = {
-            f: r for f, r in self.flags.items() if f not in self.stats and f not in (changed or {}) and f not in keys
-        }
-        fresh = find_flags(self.stats, keys) if self.stats else {}
-        self.flags = dict(sorted({**kept, **{f: r for f, r in fresh.items() if self.clip.has_mask(f)}}.items()))
-
-    def _persist_flags(self) -> None:
-        record = flags_to_record(self.flags)
-        if record != self.project.settings.get(KEY_FLAGS, {}):
-            self.project.set_setting(KEY_FLAGS, record)
-
     # -- objects ---------------------------------------------------------------------------------
     def add_object(self, name: str | None = None) -> int:
         """Declare a new object (one undo step) and make it active; returns its id."""
         spec = ObjectSpec.default(first_free_id(o.id for o in self.project.objects), name)
         self.undo_stack.push(ObjectCommand(self, f"Add {spec.name}", None, spec))
-        self.set_active_object(spec.id)
+        self.view.set_active_object(spec.id)
         return spec.id
 
     def update_object(self, obj_id: int, name: str | None = None, colour: tuple[int, int, int] | None = None) -> None:
@@ -271,21 +236,17 @@ class Document(QObject):
 
     def set_object_spec(self, spec: ObjectSpec) -> None:
         """Declare or change an object (undo steps call this)."""
-        if spec.id in {o.id for o in self.project.objects}:
+        if spec.id in self._declared():
             self.project.update_object(spec.id, spec.name, spec.colour)
         else:
             self.project.add_object(spec.name, spec.colour, spec.id)
         self.objects_changed.emit()
-        self.mask_changed.emit(self.current_frame)
+        self.mask_changed.emit(self.view.current_frame)
 
     def drop_object_spec(self, obj_id: int) -> None:
         """Undeclare an object (undo steps call this, after its pixels are gone)."""
         self.project.remove_object(obj_id)
-        self.hidden.discard(obj_id)
-        self.locked.discard(obj_id)
-        if self.active_object == obj_id:
-            remaining = [o.id for o in self.project.objects]
-            self.set_active_object(remaining[0] if remaining else 0)
+        self.view.forget_object(obj_id, [o.id for o in self.project.objects])
         self.objects_changed.emit()
 
     # -- propagation -----------------------------------------------------------------------------
@@ -311,47 +272,42 @@ class Document(QObject):
     def propagate(self, direction: str = "forward", fill_missing: bool = False) -> None:
         """Start a run from the current frame (or fill every frame without a mask or with a stale one)."""
         self.cancel_edit()
-        request = self.run_request(None if fill_missing else self.current_frame, direction, fill_missing)
-        self._run_before, self._run_after, self._stats_before = {}, {}, {}
-        self._run_last = self.current_frame
+        frame = self.view.current_frame
+        request = self.run_request(None if fill_missing else frame, direction, fill_missing)
+        self._run.take()
+        self._run_last = frame
         self.engine.propagate(request)
 
     def _on_frame_done(self, update: FrameUpdate) -> None:
         f = update.frame
-        if f not in self._run_before:  # the stored mask the worker replaced is the truth: a lazy read of this
-            # frame during the run may already have seen the new file
-            replaced = None if update.replaced is None else encode_mask(update.replaced)
-            kf, prov = self.clip.keyframes.get(f), self.clip.provenance.get(f)
-            self._run_before[f] = FrameState(replaced, kf, prov, self.clip.is_stale(f))
-            if f in self.stats:
-                self._stats_before[f] = self.stats[f]
-        after = self.clip.run_state(f, update.mask, update.provenance)
+        after = self._run.frame(self.clip, update, self.review.stats)
         self.clip.apply({f: after})  # the worker wrote its file
-        self._run_after[f] = after
-        self.stats[f] = update.stats
-        self._refresh_flags()
+        self.review.update({f: update.stats})
+        self.review.refresh(self.clip.keyframes, self.clip.has_mask)
         self.mask_changed.emit(f)
         self.timeline_changed.emit()
-        if self.follow_run and self._run_last == self.current_frame and abs(f - self.current_frame) == 1:
-            self.set_frame(f)
+        current = self.view.current_frame
+        if self.follow_run and self._run_last == current and abs(f - current) == 1:
+            self.view.set_frame(f)
         self._run_last = f
 
     def _on_run_finished(self, summary: RunSummary) -> None:
-        if self._run_after:
-            label = f"Propagate {len(self._run_after)} frames"
-            stats_after = {f: self.stats[f] for f in self._run_after if f in self.stats}
+        run = self._run.take()
+        if run.after:
+            label = f"Propagate {len(run.after)} frames"
             self.undo_stack.push(
-                FrameStatesCommand(
-                    self, label, self._run_before, self._run_after, True, self._stats_before, stats_after
-                )
+                FrameStatesCommand(self, label, run.before, run.after, True, run.stats_before, run.stats_after)
             )
-            self._refresh_flags()
             self._persist_flags()
             self.timeline_changed.emit()
-        self._run_before, self._run_after, self._stats_before = {}, {}, {}
         self.run_recorded.emit(summary)
 
     # -- persistence -----------------------------------------------------------------------------
+    def _persist_flags(self) -> None:
+        record = self.review.record()
+        if record != self.project.settings.get(KEY_FLAGS, {}):
+            self.project.set_setting(KEY_FLAGS, record)
+
     def _on_write_failed(self, frames: list[int], message: str) -> None:
         self._unwritten.update(frames)
         self.write_failed.emit(message)
@@ -361,8 +317,9 @@ class Document(QObject):
         if self._unwritten:
             frames, self._unwritten = sorted(self._unwritten), set()
             self.engine.write({f: self.clip.mask(f) for f in frames}, self._declared())
-        if self.view_record() != self.project.settings.get(KEY_VIEW):
-            self.project.set_setting(KEY_VIEW, self.view_record())
+        view = self.view.record().to_json()
+        if view != self.project.settings.get(KEY_VIEW):
+            self.project.set_setting(KEY_VIEW, view)
         self._persist_flags()
         self.project.save()
 

@@ -46,17 +46,17 @@ class FrameView(QObject):
 
     def set_document(self, document: Document | None) -> None:
         if self.document is not None:
-            for signal in (self.document.objects_changed, self.document.view_changed):
+            for signal in (self.document.objects_changed, self.document.view.view_changed):
                 signal.disconnect(self.refresh)
-            self.document.frame_changed.disconnect(self._frame_changed)
+            self.document.view.frame_changed.disconnect(self._frame_changed)
             self.document.mask_changed.disconnect(self._mask_changed)
             self.document.mask_region_changed.disconnect(self._region_changed)
         self.document = document
         self._reported = set()
         if document is not None:
-            for signal in (document.objects_changed, document.view_changed):
+            for signal in (document.objects_changed, document.view.view_changed):
                 signal.connect(self.refresh)
-            document.frame_changed.connect(self._frame_changed)
+            document.view.frame_changed.connect(self._frame_changed)
             document.mask_changed.connect(self._mask_changed)
             document.mask_region_changed.connect(self._region_changed)
         self._frame_changed()
@@ -71,12 +71,12 @@ class FrameView(QObject):
         """Re-render only the rectangle where the new mask differs from the one shown (nothing after a
         finished stroke, whose regions already compose it; a box proposal's or an undo's area)."""
         doc = self.document
-        if doc is not None and frame == doc.current_frame - 1:  # the onion skin's frame
+        if doc is not None and frame == doc.view.current_frame - 1:  # the onion skin's frame
             self._previous = None
-            if doc.view_state.onion:
+            if doc.view.view_state.onion:
                 self.refresh()
             return
-        if doc is None or frame != doc.current_frame:
+        if doc is None or frame != doc.view.current_frame:
             return
         self.stale_overlay.set_stale(doc.clip.is_stale(frame))  # a run or an undo may have changed that
         mask, shown = doc.mask(frame), self._shown_mask
@@ -96,8 +96,8 @@ class FrameView(QObject):
         """The previous frame's mask when onion skin is on (else None)."""
         doc = self.document
         assert doc is not None
-        frame = doc.current_frame
-        if not doc.view_state.onion or frame == 0:
+        frame = doc.view.current_frame
+        if not doc.view.view_state.onion or frame == 0:
             return None
         if self._previous is None or self._previous[0] != frame - 1:  # decoded once per frame, not per move
             self._previous = (frame - 1, doc.mask(frame - 1))
@@ -107,12 +107,17 @@ class FrameView(QObject):
         """Everything besides the mask that the composed image depends on."""
         doc = self.document
         assert doc is not None
-        return doc.current_frame, doc.view_state, tuple(sorted(doc.colours().items())), frozenset(doc.hidden)
+        return (
+            doc.view.current_frame,
+            doc.view.view_state,
+            tuple(sorted(doc.colours().items())),
+            frozenset(doc.view.hidden),
+        )
 
     def _frame_rgb(self) -> np.ndarray:
         doc = self.document
         assert doc is not None
-        frame = doc.current_frame
+        frame = doc.view.current_frame
         if self._rgb is None or self._rgb_frame != frame:
             try:
                 self._rgb = doc.frame_image(frame)
@@ -132,21 +137,21 @@ class FrameView(QObject):
             self.canvas.set_image(None)
             self.stale_overlay.set_stale(False)
             return
-        self._compose(doc.mask(doc.current_frame))
+        self._compose(doc.mask(doc.view.current_frame))
 
     def _compose(self, mask: np.ndarray | None) -> None:
         doc = self.document
         assert doc is not None
         rgb = self._frame_rgb()
-        self.stale_overlay.set_stale(doc.clip.is_stale(doc.current_frame))
-        image = compose(rgb, mask, doc.colours(), doc.hidden, doc.view_state, self._previous_mask())
+        self.stale_overlay.set_stale(doc.clip.is_stale(doc.view.current_frame))
+        image = compose(rgb, mask, doc.colours(), doc.view.hidden, doc.view.view_state, self._previous_mask())
         self.canvas.set_image(image, wrap_width=rgb.shape[1])
         self._shown, self._shown_mask = self._key(), mask
 
     def _region_changed(self, frame: int, rect: Rect) -> None:
         """The mask changed inside `rect` (x0, y0, x1, y1): re-render and repaint only what that damaged."""
         doc = self.document
-        if doc is None or frame != doc.current_frame:
+        if doc is None or frame != doc.view.current_frame:
             return
         if self._shown != self._key() or self._rgb is None:  # the canvas shows something else: start afresh
             self.refresh()
@@ -158,11 +163,11 @@ class FrameView(QObject):
         """Re-render what a change of the mask shown inside `rect` damaged; the canvas then shows `mask`."""
         doc, rgb = self.document, self._rgb
         assert doc is not None and rgb is not None
-        state = doc.view_state
+        state = doc.view.view_state
         area = damaged(rect, state, (rgb.shape[1], rgb.shape[0]))
         if area[0] >= area[2] or area[1] >= area[3]:
             return
-        pixels = render_region(rgb, mask, doc.colours(), doc.hidden, state, area, self._previous_mask())
+        pixels = render_region(rgb, mask, doc.colours(), doc.view.hidden, state, area, self._previous_mask())
         dx = rgb.shape[1] if state.mode is ViewMode.SIDE_BY_SIDE else 0  # the overlay half of the image
         self.canvas.set_region(area[0] + dx, area[1], pixels)
         self._shown_mask = mask

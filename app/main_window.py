@@ -257,9 +257,9 @@ class MainWindow(QMainWindow):
             stack = doc.undo_stack
             for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
                 signal.connect(self._update_actions)
-            doc.frame_changed.connect(self._update_actions)
-            self.view_controls.set_state(doc.view_state)
-            self.view_controls.changed.connect(doc.set_view_state)
+            doc.view.frame_changed.connect(self._update_actions)
+            self.view_controls.set_state(doc.view.view_state)
+            self.view_controls.changed.connect(doc.view.set_view_state)
             self.setWindowTitle(f"{doc.project.folder.name} — LLB Studio")
             self.canvas.fit()
         else:
@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
         self.actions_["redo"].setEnabled(bool(idle and stack and stack.canRedo()))
         self.actions_["undo"].setText(f"&Undo {stack.undoText()}" if stack and stack.canUndo() else "&Undo")
         self.actions_["redo"].setText(f"&Redo {stack.redoText()}" if stack and stack.canRedo() else "&Redo")
-        self.actions_["remove_keyframe"].setEnabled(bool(idle and doc and doc.current_frame in doc.clip.keyframes))
+        self.actions_["remove_keyframe"].setEnabled(bool(idle and doc and doc.view.current_frame in doc.clip.keyframes))
 
     def _model_ready(self) -> None:
         self.device_status.set_device(self.studio.settings.device, self.studio.settings.precision)
@@ -324,8 +324,8 @@ class MainWindow(QMainWindow):
 
     def _remove_keyframe(self) -> None:
         doc = self.document
-        if doc is not None and not self.studio.busy and doc.current_frame in doc.clip.keyframes:
-            doc.remove_keyframe(doc.current_frame)
+        if doc is not None and not self.studio.busy and doc.view.current_frame in doc.clip.keyframes:
+            doc.remove_keyframe(doc.view.current_frame)
 
     def open_dialog(self) -> None:
         """Pick a video file (Cancel: nothing happens)."""
@@ -343,9 +343,9 @@ class MainWindow(QMainWindow):
         """Change the view (mode, onion skin) from a shortcut; the controls show it."""
         doc = self.document
         if doc is not None:
-            state = dataclasses.replace(doc.view_state, **changes)
+            state = dataclasses.replace(doc.view.view_state, **changes)
             self.view_controls.set_state(state)
-            doc.set_view_state(state)
+            doc.view.set_view_state(state)
 
     def _step_object(self, step: int) -> None:
         """Make the next (step 1) or previous (-1) object in the list active, wrapping around."""
@@ -353,8 +353,8 @@ class MainWindow(QMainWindow):
         if doc is None or not doc.objects:
             return
         ids = [spec.id for spec in doc.objects]
-        at = ids.index(doc.active_object) if doc.active_object in ids else -step
-        doc.set_active_object(ids[(at + step) % len(ids)])
+        at = ids.index(doc.view.active_object) if doc.view.active_object in ids else -step
+        doc.view.set_active_object(ids[(at + step) % len(ids)])
 
     def _locate(self, reason: str) -> str | None:
         """Ask where a project's clip is now (a video file, else a folder of frames)."""
@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
     def _open_export(self, doc: Document) -> None:
         if doc is not self.document:
             return
-        self.export = ExportDialog(self, doc.project, doc.view_state)
+        self.export = ExportDialog(self, doc.project, doc.view.view_state)
         self.export.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.export.open()
 

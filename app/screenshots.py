@@ -91,37 +91,37 @@ def take(out: Path, frames: int = 6) -> list[Path]:
     studio.engine.frame_done.connect(lambda update: done.append(update.frame))
     studio.propagate("forward")
     _wait_until(lambda: len(done) >= frames // 2, timeout=600)
-    doc.set_frame(done[-1])
+    doc.view.set_frame(done[-1])
     shot("03-propagating")
     _wait_until(lambda: len(done) >= frames, timeout=600)
     studio.cancel()
     _wait_until(lambda: not studio.busy, timeout=120)
     from app.render import ViewMode, ViewState
 
-    doc.set_frame(0)
+    doc.view.set_frame(0)
     window.timeline.jump_flag(1)  # the first flagged frame, if any
     review = ViewState(mode=ViewMode.CUTOUT, grow=2, feather=3)
     window.view_controls.set_state(review)
-    doc.set_view_state(review)
+    doc.view.set_view_state(review)
     shot("04-review-cutout")
     side = ViewState(mode=ViewMode.SIDE_BY_SIDE, opacity=0.6)
     window.view_controls.set_state(side)
-    doc.set_view_state(side)
+    doc.view.set_view_state(side)
     window.canvas.fit()
     shot("05-review-side-by-side")
     onion = ViewState(mode=ViewMode.OVERLAY, onion=True)
     window.view_controls.set_state(onion)
-    doc.set_view_state(onion)
-    doc.set_frame(done[-1])
+    doc.view.set_view_state(onion)
+    doc.view.set_frame(done[-1])
     shot("06-onion-skin")
     corrected = doc.mask(done[1])
     assert corrected is not None
     corrected = corrected.copy()
     corrected[: corrected.shape[0] // 3] = 0  # a correction on an early propagated frame
     doc.commit_mask(done[1], corrected, "Correction")
-    doc.set_frame(done[-1])  # depended on the corrected frame: kept, marked stale
+    doc.view.set_frame(done[-1])  # depended on the corrected frame: kept, marked stale
     window.view_controls.set_state(ViewState())
-    doc.set_view_state(ViewState())
+    doc.view.set_view_state(ViewState())
     shot("07-stale-after-correction")
     from app.dialogs.export_dialog import ExportDialog
 

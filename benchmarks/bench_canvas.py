@@ -123,7 +123,7 @@ def bench_stroke(app: QApplication, doc: Document, canvas: Canvas, tools: ToolBo
 def bench_grabcut(app: QApplication, doc: Document, canvas: Canvas, tools: ToolBox) -> tuple[float, float]:
     """(largest event-loop gap, time until the proposal's undo step exists), both ms, from the box's release."""
     tools.set_tool("box")
-    doc.set_active_object(1)
+    doc.view.set_active_object(1)
     left = Qt.MouseButton.LeftButton
     a, b = canvas.to_widget(QPointF(800, 400)), canvas.to_widget(QPointF(2200, 1400))
     send_mouse(canvas, QEvent.Type.MouseButtonPress, a, left)
@@ -184,7 +184,7 @@ def main() -> None:
             ("OVERLAY", ViewState(ViewMode.OVERLAY)),
             ("CUTOUT grow 5 feather 5", ViewState(ViewMode.CUTOUT, grow=5, feather=5)),
         ):
-            doc.set_view_state(state)
+            doc.view.set_view_state(state)
             settle(app)
             times, release, paints = bench_stroke(app, doc, canvas, tools, args.moves)
             lines.append(
@@ -192,7 +192,7 @@ def main() -> None:
                 f" ms  max {times.max():7.1f} ms; release {release:6.0f} ms; {paints} paint events"
             )
             print(lines[-1], flush=True)
-        doc.set_view_state(ViewState(ViewMode.OVERLAY))
+        doc.view.set_view_state(ViewState(ViewMode.OVERLAY))
         settle(app)
         for run in range(args.grabcut_runs):
             gap, done = bench_grabcut(app, doc, canvas, tools)

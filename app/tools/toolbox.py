@@ -100,16 +100,16 @@ class ToolBox(QObject):
         if not self.enabled or doc.running:
             self.message.emit("Editing is paused while propagation runs; cancel it or wait.")
             return None
-        if not doc.active_object:
+        if not doc.view.active_object:
             doc.add_object()
-        if doc.active_object in doc.locked:
+        if doc.view.active_object in doc.view.locked:
             self.message.emit("The active object is locked: unlock it in the objects panel to edit it.")
             return None
-        return doc.active_object
+        return doc.view.active_object
 
     def _protected(self, obj_id: int) -> set[int]:
         assert self.document is not None
-        return self.document.locked - {obj_id}
+        return self.document.view.locked - {obj_id}
 
     # -- pointer ---------------------------------------------------------------------------------
     def _press(self, pos: QPointF, button: Qt.MouseButton) -> None:
@@ -147,10 +147,10 @@ class ToolBox(QObject):
     def _paint(self, pos: QPointF) -> None:
         doc = self.document
         assert doc is not None and self._last is not None
-        working = doc.mask(doc.current_frame)
+        working = doc.mask(doc.view.current_frame)
         if working is None or not doc.editing:
             return
-        obj = doc.active_object
+        obj = doc.view.active_object
         p0, p1 = (self._last.x(), self._last.y()), (pos.x(), pos.y())
         changed = paint_segment(working, p0, p1, self.radius, obj, self._erase, self._protected(obj))
         self._last = pos
@@ -179,11 +179,11 @@ class ToolBox(QObject):
             return
         rect = (int(box.left()), int(box.top()), int(box.right()) + 1, int(box.bottom()) + 1)
         ticket = next(self._tickets)
-        self._proposal = (ticket, doc, doc.current_frame, obj)
+        self._proposal = (ticket, doc, doc.view.current_frame, obj)
         if not self._busy_cursor:
             QGuiApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
             self._busy_cursor = True
-        self._proposer.propose(doc.frame_image(doc.current_frame), rect, ticket)
+        self._proposer.propose(doc.frame_image(doc.view.current_frame), rect, ticket)
 
     def _proposal_ready(self, ticket: int, result: object) -> None:
         """GrabCut's (H, W) bool proposal (or the error that stopped it), back on the GUI thread."""
@@ -197,11 +197,11 @@ class ToolBox(QObject):
         if isinstance(result, Exception):
             self.message.emit(str(result) if isinstance(result, ValueError) else f"GrabCut failed: {result}")
             return
-        if doc is not self.document or frame != doc.current_frame or obj != doc.active_object:
+        if doc is not self.document or frame != doc.view.current_frame or obj != doc.view.active_object:
             self.message.emit("The box proposal was dropped: the frame or the object changed while GrabCut ran.")
             return
         busy = "a stroke is in progress" if doc.editing else "propagation runs" if doc.running else None
-        busy = busy or ("the object is locked" if obj in doc.locked else None)
+        busy = busy or ("the object is locked" if obj in doc.view.locked else None)
         if busy:
             self.message.emit(f"The box proposal was dropped: {busy}.")
             return
@@ -209,7 +209,7 @@ class ToolBox(QObject):
         mask = self._current_mask()
         mask[mask == obj] = 0  # the proposal replaces the object on this frame; other objects keep their pixels
         mask[result & (mask == 0)] = obj
-        if not doc.commit_mask(doc.current_frame, mask, "Box proposal"):
+        if not doc.commit_mask(doc.view.current_frame, mask, "Box proposal"):
             self.message.emit("GrabCut found nothing new in the box; try a tighter box or paint with the brush.")
 
     def fill_holes(self) -> None:
@@ -217,8 +217,8 @@ class ToolBox(QObject):
         doc, obj = self.document, self._target()
         if doc is None or obj is None:
             return
-        mask = doc.mask(doc.current_frame)
-        if mask is None or not doc.commit_mask(doc.current_frame, fill_holes(mask, obj), "Fill holes"):
+        mask = doc.mask(doc.view.current_frame)
+        if mask is None or not doc.commit_mask(doc.view.current_frame, fill_holes(mask, obj), "Fill holes"):
             self.message.emit("No holes to fill in the active object on this frame.")
 
     def clear_object(self) -> None:
@@ -226,11 +226,11 @@ class ToolBox(QObject):
         doc, obj = self.document, self._target()
         if doc is None or obj is None:
             return
-        doc.commit_mask(doc.current_frame, clear_object(self._current_mask(), obj), "Clear object on frame")
+        doc.commit_mask(doc.view.current_frame, clear_object(self._current_mask(), obj), "Clear object on frame")
 
     def _current_mask(self) -> np.ndarray:
         """A copy of the current frame's mask (zeros when it has none)."""
         assert self.document is not None
         doc = self.document
-        mask = doc.mask(doc.current_frame)
+        mask = doc.mask(doc.view.current_frame)
         return np.zeros(doc.project.size, np.uint8) if mask is None else mask.copy()

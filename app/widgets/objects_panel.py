@@ -129,11 +129,11 @@ class ObjectsPanel(QWidget):
     def set_document(self, document: Document | None) -> None:
         if self.document is not None:
             self.document.objects_changed.disconnect(self._refresh)
-            self.document.active_object_changed.disconnect(self._refresh)
+            self.document.view.active_object_changed.disconnect(self._refresh)
         self.document = document
         if document is not None:
             document.objects_changed.connect(self._refresh)
-            document.active_object_changed.connect(self._refresh)
+            document.view.active_object_changed.connect(self._refresh)
         self._refresh()
 
     def set_editable(self, editable: bool) -> None:
@@ -159,8 +159,8 @@ class ObjectsPanel(QWidget):
             self.list.addTopLevelItem(item)
         for row, spec in enumerate(objects):
             assert doc is not None
-            self._show(self.list.topLevelItem(row), spec, spec.id in doc.hidden, spec.id in doc.locked)
-            if spec.id == doc.active_object:
+            self._show(self.list.topLevelItem(row), spec, spec.id in doc.view.hidden, spec.id in doc.view.locked)
+            if spec.id == doc.view.active_object:
                 self.list.setCurrentItem(self.list.topLevelItem(row))
         self.list.blockSignals(False)
         has_doc, selected = doc is not None, self.selected_id()
@@ -184,7 +184,7 @@ class ObjectsPanel(QWidget):
     # -- actions ---------------------------------------------------------------------------------
     def _current_changed(self, current: QTreeWidgetItem | None, _previous: object) -> None:
         if self.document is not None and current is not None:
-            self.document.set_active_object(int(current.data(NAME, ID_ROLE)))
+            self.document.view.set_active_object(int(current.data(NAME, ID_ROLE)))
 
     def _renamed(self, item: QTreeWidgetItem, column: int) -> None:
         name = item.text(NAME).strip()
@@ -197,9 +197,9 @@ class ObjectsPanel(QWidget):
         if self.document is None:
             return
         if column == VISIBLE:
-            self.document.set_hidden(obj, obj not in self.document.hidden)
+            self.document.view.set_hidden(obj, obj not in self.document.view.hidden)
         elif column == LOCKED:
-            self.document.set_locked(obj, obj not in self.document.locked)
+            self.document.view.set_locked(obj, obj not in self.document.view.locked)
 
     def _add(self) -> None:
         if self.document is not None:

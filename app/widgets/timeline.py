@@ -107,34 +107,34 @@ class Timeline(QWidget):
     def set_document(self, document: Document | None) -> None:
         self.pause()
         if self.document is not None:
-            self.document.frame_changed.disconnect(self._frame_changed)
+            self.document.view.frame_changed.disconnect(self._frame_changed)
             self.document.timeline_changed.disconnect(self._refresh)
         self.document = document
         if document is not None:
-            document.frame_changed.connect(self._frame_changed)
+            document.view.frame_changed.connect(self._frame_changed)
             document.timeline_changed.connect(self._refresh)
         self._refresh()
 
     # -- navigation ------------------------------------------------------------------------------
     def go_to(self, frame: int) -> None:
         if self.document is not None:
-            self.document.set_frame(frame)
+            self.document.view.set_frame(frame)
 
     def step(self, n: int) -> None:
         if self.document is not None:
-            self.go_to(self.document.current_frame + n)
+            self.go_to(self.document.view.current_frame + n)
 
     def jump_keyframe(self, direction: int) -> None:
         doc = self.document
         if doc is not None:
-            target = neighbour(doc.clip.keyframes, doc.current_frame, direction)
+            target = neighbour(doc.clip.keyframes, doc.view.current_frame, direction)
             if target is not None:
                 self.go_to(target)
 
     def jump_flag(self, direction: int) -> None:
         doc = self.document
         if doc is not None:
-            target = neighbour(doc.flags, doc.current_frame, direction)
+            target = neighbour(doc.flags, doc.view.current_frame, direction)
             if target is not None:
                 self.go_to(target)
 
@@ -146,7 +146,7 @@ class Timeline(QWidget):
         if self.playing:
             self.pause()
         elif self.document is not None:
-            if self.document.current_frame >= self.document.num_frames - 1:
+            if self.document.view.current_frame >= self.document.num_frames - 1:
                 self.go_to(0)
             self.timer.start(max(1, round(1000 / max(1e-3, self.document.project.fps))))
             self.buttons["play"].setIcon(icons.icon("fa5s.pause"))
@@ -160,10 +160,10 @@ class Timeline(QWidget):
 
     def _tick(self) -> None:
         doc = self.document
-        if doc is None or doc.current_frame >= doc.num_frames - 1:
+        if doc is None or doc.view.current_frame >= doc.num_frames - 1:
             self.pause()
         else:
-            doc.set_frame(doc.current_frame + 1)
+            doc.view.set_frame(doc.view.current_frame + 1)
 
     # -- view ------------------------------------------------------------------------------------
     def _frame_changed(self, frame: int) -> None:
@@ -188,12 +188,12 @@ class Timeline(QWidget):
             return
         self.slider.blockSignals(True)
         self.slider.setRange(0, doc.num_frames - 1)
-        self.slider.setValue(doc.current_frame)
+        self.slider.setValue(doc.view.current_frame)
         self.slider.blockSignals(False)
         flags = {f: flag.describe() for f, flag in doc.flags.items()}
         self.strip.set_data(doc.num_frames, doc.clip.provenance, doc.clip.keyframes, flags, doc.clip.stale)
         QTimer.singleShot(0, self._align_strip)  # the slider's label width follows the frame count
-        self.strip.set_current(doc.current_frame)
+        self.strip.set_current(doc.view.current_frame)
         self.buttons["prev_flag"].setEnabled(bool(doc.flags))
         self.buttons["next_flag"].setEnabled(bool(doc.flags))
         self._describe()
@@ -202,7 +202,7 @@ class Timeline(QWidget):
         doc = self.document
         if doc is None:
             return
-        f = doc.current_frame
+        f = doc.view.current_frame
         parts = [f"of {doc.num_frames - 1}"]
         if f in doc.clip.keyframes:
             parts.append("keyframe")

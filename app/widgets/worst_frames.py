@@ -78,4 +78,4 @@ class WorstFrames(QWidget):
 
     def _go(self, item: QTreeWidgetItem) -> None:
         if self.document is not None:
-            self.document.set_frame(int(item.data(0, FRAME_ROLE)))
+            self.document.view.set_frame(int(item.data(0, FRAME_ROLE)))

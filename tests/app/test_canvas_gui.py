@@ -36,8 +36,8 @@ class PaintLog(QObject):
 
 def full_render(doc) -> np.ndarray:
     """What a full re-render of the current frame shows."""
-    frame = doc.current_frame
-    return compose(doc.frame_image(frame), doc.mask(frame), doc.colours(), doc.hidden, doc.view_state)
+    frame = doc.view.current_frame
+    return compose(doc.frame_image(frame), doc.mask(frame), doc.colours(), doc.view.hidden, doc.view.view_state)
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_stroke_repaints_only_its_damage_and_equals_a_full_render(qtbot, window,
     doc, canvas = window.document, window.canvas
     assert doc.add_object() == 1
     doc.commit_mask(0, gt_mask(0).astype(np.uint8), "Start")  # object 1: the dog
-    doc.set_view_state(state)
+    doc.view.set_view_state(state)
     window.toolbox.set_radius(6)
     QApplication.processEvents()
     ys, xs = np.nonzero(gt_mask(0))
@@ -173,7 +173,7 @@ def test_a_stale_grabcut_result_is_dropped(qtbot, window, make_clip, monkeypatch
     steps = doc.undo_stack.index()
     drag_box(qtbot, window.canvas, *dog_box())
     assert tb.proposing
-    doc.set_frame(1)  # the person moves on while GrabCut runs
+    doc.view.set_frame(1)  # the person moves on while GrabCut runs
     with qtbot.waitSignal(tb.message, timeout=20_000) as said:
         gate.set()
     assert "dropped" in said.args[0]

@@ -49,7 +49,7 @@ def test_a_failed_open_keeps_the_open_project(window, studio, make_clip, tmp_pat
 
 def test_closing_the_clip_resets_the_slider(window, studio, make_clip):
     assert studio.open_path(make_clip(6))
-    studio.document.set_frame(4)
+    studio.document.view.set_frame(4)
     assert window.timeline.slider.value() == 4
     window.actions_["close"].trigger()
     assert window.document is None
@@ -61,17 +61,17 @@ def test_view_mode_and_object_shortcuts(window, studio, make_clip):
     doc, _ = _open_with_mask(studio, make_clip)
     second = doc.add_object("second")
     window.actions_["view_matte"].trigger()
-    assert doc.view_state.mode is ViewMode.MATTE
+    assert doc.view.view_state.mode is ViewMode.MATTE
     assert window.view_controls.state().mode is ViewMode.MATTE
     window.actions_["view_overlay"].trigger()
-    assert doc.view_state.mode is ViewMode.OVERLAY
-    doc.set_active_object(1)
+    assert doc.view.view_state.mode is ViewMode.OVERLAY
+    doc.view.set_active_object(1)
     window.actions_["next_object"].trigger()
-    assert doc.active_object == second
+    assert doc.view.active_object == second
     window.actions_["next_object"].trigger()
-    assert doc.active_object == 1  # wraps around
+    assert doc.view.active_object == 1  # wraps around
     window.actions_["prev_object"].trigger()
-    assert doc.active_object == second
+    assert doc.view.active_object == second
 
 
 def test_onion_skin_draws_the_previous_frames_edges():
@@ -94,8 +94,8 @@ def test_onion_skin_draws_the_previous_frames_edges():
 
 def test_onion_toggle_in_the_window(window, studio, make_clip):
     doc, mask = _open_with_mask(studio, make_clip)
-    doc.set_frame(1)
+    doc.view.set_frame(1)
     window.actions_["onion"].trigger()
-    assert doc.view_state.onion and window.view_controls.onion_button.isChecked()
+    assert doc.view.view_state.onion and window.view_controls.onion_button.isChecked()
     window.actions_["onion"].trigger()
-    assert not doc.view_state.onion
+    assert not doc.view.view_state.onion

@@ -49,7 +49,7 @@ def test_paint_then_propagate_ten_frames_in_the_worker(qtbot, window, make_clip)
     clip = make_clip(11)
     painted = open_and_paint(qtbot, window, clip)
     doc = window.document
-    assert iou(painted == doc.active_object, gt_mask(0)) > 0.7  # the strokes really drew the dog
+    assert iou(painted == doc.view.active_object, gt_mask(0)) > 0.7  # the strokes really drew the dog
     ticks: list[float] = []
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
@@ -65,10 +65,10 @@ def test_paint_then_propagate_ten_frames_in_the_worker(qtbot, window, make_clip)
     assert sorted(set(seen)) == list(range(1, 11))  # each new mask was announced as it arrived
     for f in range(1, 11):
         mask = doc.clip.mask(f)
-        assert mask is not None and (mask == doc.active_object).sum() > 500, f"frame {f} has no dog"
-        signals = doc.stats[f].objects[doc.active_object]  # the flags' score saw both reference frames
-        assert signals.previous_area == (doc.clip.mask(f - 1) == doc.active_object).sum()
-        assert signals.keyframe_area == (painted == doc.active_object).sum()
+        assert mask is not None and (mask == doc.view.active_object).sum() > 500, f"frame {f} has no dog"
+        signals = doc.review.stats[f].objects[doc.view.active_object]  # the flags' score saw both reference frames
+        assert signals.previous_area == (doc.clip.mask(f - 1) == doc.view.active_object).sum()
+        assert signals.keyframe_area == (painted == doc.view.active_object).sum()
     assert 0 not in doc.flags
     qtbot.waitUntil(lambda: sorted(stored_masks(doc.project)) == list(range(11)))
     # The event loop kept running: the 20 ms timer fired throughout, never stalling for long.
@@ -97,7 +97,7 @@ def test_cancel_keeps_finished_frames_and_a_second_run_works(qtbot, window, make
     assert all(doc.clip.mask(f) is not None for f in kept)
     assert all(doc.clip.mask(f) is None for f in range(len(kept) + 1, 11))
     qtbot.waitUntil(lambda: sorted(stored_masks(doc.project)) == [0, *kept])
-    doc.set_frame(kept[-1])  # continue from the last finished frame
+    doc.view.set_frame(kept[-1])  # continue from the last finished frame
     second = run(qtbot, window)
     assert second.error is None and second.frames == list(range(len(kept) + 1, 11))
     assert all(doc.clip.mask(f) is not None for f in range(11))
@@ -110,10 +110,10 @@ def test_correction_repropagates_only_the_frames_after_it(qtbot, window, make_cl
     doc = window.document
     run(qtbot, window)
     before = {f: doc.clip.mask(f) for f in range(11)}
-    doc.set_frame(5)
+    doc.view.set_frame(5)
     window.toolbox.set_tool("eraser")
     window.toolbox.set_radius(15)
-    ys, xs = np.nonzero(before[5] == doc.active_object)
+    ys, xs = np.nonzero(before[5] == doc.view.active_object)
     y = int(np.median(ys))
     stroke(qtbot, window.canvas, [(int(xs.min()), y), (int(xs.max()), y)])  # erase a band across the dog
     assert 5 in doc.clip.keyframes
@@ -122,7 +122,7 @@ def test_correction_repropagates_only_the_frames_after_it(qtbot, window, make_cl
     assert doc.clip.stale == list(range(6, 11))  # they depended on frame 5: kept, marked stale
     assert all(np.array_equal(doc.clip.mask(f), before[f]) for f in range(11) if f != 5)
     assert window.frame_view.stale_overlay.isHidden()  # frame 5 itself is the fresh correction
-    doc.set_frame(8)
+    doc.view.set_frame(8)
     assert window.frame_view.stale_overlay.isVisible() and "stale" in window.timeline.info.toolTip()
     assert strip_colour(window.timeline.strip, 8) == STALE and strip_colour(window.timeline.strip, 3) == PROPAGATED
     with pytest.raises(ValueError, match="stale"):

@@ -36,9 +36,9 @@ def test_thousands_of_frame_changes_leave_none_and_memory_flat(window, studio, m
         for r in range(rounds):
             for f in range(FRAMES):
                 window.timeline.go_to(f if r % 2 == 0 else FRAMES - 1 - f)
-            doc.set_active_object(1 if r % 2 else second)
-            doc.set_hidden(second, r % 3 == 0)
-            doc.set_view_state(doc.view_state.__class__(mode=modes[r % len(modes)]))
+            doc.view.set_active_object(1 if r % 2 else second)
+            doc.view.set_hidden(second, r % 3 == 0)
+            doc.view.set_view_state(doc.view.view_state.__class__(mode=modes[r % len(modes)]))
             window.objects_panel._refresh()
             window.timeline._refresh()
             window.device_status.refresh()
@@ -54,4 +54,4 @@ def test_thousands_of_frame_changes_leave_none_and_memory_flat(window, studio, m
     changes = ROUNDS * FRAMES
     assert abs(none_drift) < 200, f"None's reference count moved by {none_drift} over {changes} frame changes"
     assert rss_growth < 40 * 2**20, f"memory grew by {rss_growth / 2**20:.1f} MiB over {changes} frame changes"
-    assert doc.current_frame in (0, FRAMES - 1)
+    assert doc.view.current_frame in (0, FRAMES - 1)

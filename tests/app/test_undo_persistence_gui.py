@@ -53,9 +53,9 @@ def test_undo_redo_of_strokes_and_runs_restores_exact_masks(qtbot, window, make_
     qtbot.waitUntil(lambda: same_masks(stored_masks(project), run_a))
     soft_a = soft_files(project)
     assert len(soft_a) == 5  # one soft mask per propagated frame
-    assert doc.current_frame == 5  # the view followed the run
+    assert doc.view.current_frame == 5  # the view followed the run
     window.studio.apply_settings(window.studio.settings.replace(resolution=96))
-    doc.set_frame(0)
+    doc.view.set_frame(0)
     run(qtbot, window)  # a second run over the same frames replaces run A's masks
     run_b = {f: doc.clip.mask(f) for f in range(6)}
     assert any(not np.array_equal(run_a[f], run_b[f]) for f in range(1, 6))
@@ -83,13 +83,13 @@ def test_save_close_reopen_restores_everything_and_export_writes_the_format(qtbo
     paint_inside(qtbot, window.canvas, gt_mask(0), 12)
     run(qtbot, window)
     window.objects_panel.add_button.click()
-    ball = doc.active_object
+    ball = doc.view.active_object
     assert ball == 2
     doc.update_object(ball, name="ball", colour=(10, 200, 30))
-    doc.set_frame(2)
+    doc.view.set_frame(2)
     stroke(qtbot, window.canvas, [(700, 400), (760, 420)])
-    doc.set_hidden(ball, True)
-    doc.set_locked(1, True)
+    doc.view.set_hidden(ball, True)
+    doc.view.set_locked(1, True)
     expected = {
         "masks": {f: doc.clip.mask(f) for f in range(5)},
         "objects": doc.objects,
@@ -111,10 +111,15 @@ def test_save_close_reopen_restores_everything_and_export_writes_the_format(qtbo
     assert again.clip.keyframes == expected["keyframes"]
     assert again.clip.provenance == expected["provenance"]
     assert again.clip.stale == [3, 4] and again.project.frames.to_json()["stale"] == [[3, 4]]
-    assert (again.current_frame, again.hidden, again.locked, again.active_object) == (2, {2}, {1}, 2)
+    assert (again.view.current_frame, again.view.hidden, again.view.locked, again.view.active_object) == (
+        2,
+        {2},
+        {1},
+        2,
+    )
     assert window.timeline.slider.value() == 2
     assert window.frame_view.stale_overlay.isHidden()
-    again.set_frame(3)
+    again.view.set_frame(3)
     assert window.frame_view.stale_overlay.isVisible()  # reopening shows the stale frames as stale
     stroke(qtbot, window.canvas, [(100, 100), (160, 120)])  # the overlay lets strokes through
     assert 3 in again.clip.keyframes and again.clip.stale == [4] and window.frame_view.stale_overlay.isHidden()

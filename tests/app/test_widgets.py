@@ -74,7 +74,7 @@ def test_brush_size_keys_box_tool_and_locked_objects(qtbot, window, make_clip):
     assert proposal is not None and doc.undo_stack.undoText() == "Box proposal"
     inter = np.logical_and(proposal == 1, gt_mask(0)).sum()
     assert inter / np.logical_or(proposal == 1, gt_mask(0)).sum() > 0.6  # GrabCut found the dog
-    doc.set_locked(1, True)
+    doc.view.set_locked(1, True)
     window.actions_["brush"].trigger()
     stroke(qtbot, window.canvas, [(10, 10), (50, 10)])
     assert np.array_equal(doc.clip.mask(0), proposal)  # a locked object is not edited
@@ -87,14 +87,14 @@ def test_objects_panel_add_rename_hide_remove_with_undo(qtbot, window, make_clip
     doc, panel = window.document, window.objects_panel
     panel.add_button.click()
     panel.add_button.click()
-    assert [o.id for o in doc.objects] == [1, 2] and doc.active_object == 2
+    assert [o.id for o in doc.objects] == [1, 2] and doc.view.active_object == 2
     item = panel.list.topLevelItem(0)
     item.setText(0, "dog")  # what finishing an in-place edit does
     assert doc.project.object(1).name == "dog" and panel.list.topLevelItem(0).text(0) == "dog"
     panel.list.setCurrentItem(panel.list.topLevelItem(0))
-    assert doc.active_object == 1
+    assert doc.view.active_object == 1
     stroke(qtbot, window.canvas, [(300, 200), (400, 200)])
-    doc.set_active_object(2)
+    doc.view.set_active_object(2)
     stroke(qtbot, window.canvas, [(300, 300), (400, 300)])
     painted = doc.clip.mask(0).copy()
     rect = panel.list.visualItemRect(panel.list.topLevelItem(1))
@@ -103,7 +103,7 @@ def test_objects_panel_add_rename_hide_remove_with_undo(qtbot, window, make_clip
         Qt.MouseButton.LeftButton,
         pos=QPoint(panel.list.columnViewportPosition(1) + 5, rect.center().y()),
     )
-    assert doc.hidden == {2}
+    assert doc.view.hidden == {2}
     panel.list.setCurrentItem(panel.list.topLevelItem(1))
     panel.remove_button.click()
     assert [o.id for o in doc.objects] == [1] and not (doc.clip.mask(0) == 2).any()
@@ -128,19 +128,19 @@ def test_eye_and_lock_cells_toggle_without_changing_the_active_object(qtbot, win
     doc, panel = window.document, window.objects_panel
     panel.add_button.click()
     panel.add_button.click()
-    doc.set_active_object(1)
+    doc.view.set_active_object(1)
     click_cell(qtbot, panel, 1, 1)  # object 2's eye
-    assert doc.hidden == {2} and doc.active_object == 1
+    assert doc.view.hidden == {2} and doc.view.active_object == 1
     assert panel.list.currentItem() is panel.list.topLevelItem(0)
     click_cell(qtbot, panel, 1, 2)  # object 2's lock
-    assert doc.locked == {2} and doc.active_object == 1
+    assert doc.view.locked == {2} and doc.view.active_object == 1
     stroke(qtbot, window.canvas, [(300, 200), (400, 200)])  # the next stroke still paints object 1
     assert set(np.unique(doc.clip.mask(0))) == {0, 1}
     click_cell(qtbot, panel, 1, 1)
     click_cell(qtbot, panel, 1, 2)
-    assert doc.hidden == set() and doc.locked == set() and doc.active_object == 1
+    assert doc.view.hidden == set() and doc.view.locked == set() and doc.view.active_object == 1
     click_cell(qtbot, panel, 1, 0)  # the name cell still picks the active object
-    assert doc.active_object == 2
+    assert doc.view.active_object == 2
 
 
 def test_history_lists_the_strokes_and_a_click_jumps_back(qtbot, window, make_clip):
@@ -174,21 +174,21 @@ def test_timeline_play_step_and_keyframe_navigation(qtbot, window, make_clip):
     assert window.studio.open_path(make_clip(6))
     doc, tl = window.document, window.timeline
     stroke(qtbot, window.canvas, [(300, 200), (400, 200)])
-    doc.set_frame(4)
+    doc.view.set_frame(4)
     stroke(qtbot, window.canvas, [(300, 200), (400, 200)])
     window.actions_["first"].trigger()
     window.actions_["next_key"].trigger()
-    assert doc.current_frame == 4 and tl.slider.value() == 4 and "keyframe" in tl.info.text()
+    assert doc.view.current_frame == 4 and tl.slider.value() == 4 and "keyframe" in tl.info.text()
     window.actions_["prev_frame"].trigger()
-    assert doc.current_frame == 3
+    assert doc.view.current_frame == 3
     window.actions_["prev_key"].trigger()
-    assert doc.current_frame == 0
+    assert doc.view.current_frame == 0
     window.actions_["play"].trigger()
     assert tl.playing and tl.timer.interval() == round(1000 / doc.project.fps)
     qtbot.waitUntil(lambda: not tl.playing, timeout=5000)  # plays to the last frame and stops
-    assert doc.current_frame == 5
+    assert doc.view.current_frame == 5
     qtbot.mouseClick(tl.strip, Qt.MouseButton.LeftButton, pos=QPoint(round(tl.strip._x(2)), 15))
-    assert doc.current_frame == 2
+    assert doc.view.current_frame == 2
 
 
 def test_shortcuts_overview_lists_the_actions(qtbot, window):
@@ -204,7 +204,7 @@ def test_view_mode_and_settings_reach_the_document_and_engine(qtbot, window, mak
     assert window.studio.open_path(make_clip(2))
     doc = window.document
     window.view_controls.mode_buttons[ViewMode.SIDE_BY_SIDE].click()
-    assert doc.view_state.mode == ViewMode.SIDE_BY_SIDE
+    assert doc.view.view_state.mode == ViewMode.SIDE_BY_SIDE
     assert window.canvas.image_size() == (2 * 854, 480)  # source | overlay
     stroke(qtbot, window.canvas, [(854 + 300, 200), (854 + 400, 200)])  # painting on the right half
     assert (doc.clip.mask(0)[195:205, 300:400] == 1).all()

@@ -49,7 +49,7 @@ def test_opens_with_the_viewers_grow_and_feather(qtbot, small_project):
 
 def test_export_action_passes_the_view_state(qtbot, window, make_clip):
     assert window.studio.open_path(make_clip(3))
-    window.document.set_view_state(ViewState(mode=ViewMode.CUTOUT, grow=4, feather=2))
+    window.document.view.set_view_state(ViewState(mode=ViewMode.CUTOUT, grow=4, feather=2))
     window.actions_["export"].trigger()  # opens once the engine has written every pending mask
     qtbot.waitUntil(lambda: getattr(window, "export", None) is not None and window.export.isVisible())
     assert (window.export.grow_spin.value(), window.export.feather_spin.value()) == (4, 2)

@@ -42,20 +42,20 @@ def test_worst_frames_lists_flags_worst_first_skips_keyframes_and_jumps(qtbot, w
 
     rect = dock.tree.visualItemRect(dock.tree.topLevelItem(1))
     qtbot.mouseClick(dock.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert doc.current_frame == 5
+    assert doc.view.current_frame == 5
     dock.tree.setFocus()
     dock.tree.setCurrentItem(dock.tree.topLevelItem(2))
     qtbot.keyClick(dock.tree, Qt.Key.Key_Return)
-    assert doc.current_frame == 2
+    assert doc.view.current_frame == 2
 
-    doc.set_frame(0)
+    doc.view.set_frame(0)
     visited = []
     for _ in range(4):
         window.actions_["next_flag"].trigger()  # N: frame order, not score order
-        visited.append(doc.current_frame)
+        visited.append(doc.view.current_frame)
     assert visited == [2, 3, 5, 5]
     window.actions_["prev_flag"].trigger()
-    assert doc.current_frame == 3
+    assert doc.view.current_frame == 3
 
 
 def test_flags_persist_with_their_scores(qtbot, window, make_clip):
