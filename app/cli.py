@@ -25,10 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.self_check:
-        from app.self_check import self_check
+        from app.window.self_check import self_check
 
         return self_check(frames=args.frames)
-    from app.main_window import launch
+    from app.window.main_window import launch
 
     return launch(path=args.path, demo=args.demo)
 

@@ -38,12 +38,12 @@ from PySide6.QtCore import QElapsedTimer, QEvent, QEventLoop, QObject, QPointF, 
 from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.canvas import Canvas  # noqa: E402
-from app.document import Document  # noqa: E402
-from app.engine import Engine  # noqa: E402
-from app.frame_view import FrameView  # noqa: E402
-from app.render import ViewMode, ViewState  # noqa: E402
+from app.engine.engine import Engine  # noqa: E402
+from app.model.document import Document  # noqa: E402
 from app.tools.toolbox import ToolBox  # noqa: E402
+from app.view.canvas import Canvas  # noqa: E402
+from app.view.frame_view import FrameView  # noqa: E402
+from app.view.render import ViewMode, ViewState  # noqa: E402
 from llb_core.workspace import Project  # noqa: E402
 
 W, H = 3840, 2160

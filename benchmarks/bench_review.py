@@ -4,15 +4,15 @@ Usage (from the repository root):
 
     python benchmarks/bench_review.py [--cache /tmp/bench_review_runs.npz] [--no-render]
 
-1. Times `app.render.compose` per view mode on DAVIS dog frame 10 (854x480, the mask split in two touching
+1. Times `app.view.render.compose` per view mode on DAVIS dog frame 10 (854x480, the mask split in two touching
    objects), OpenCV on one thread, best and median of 30 runs.
 2. Propagates the validation clips (`CLIPS`) forward from frame 0's ground truth with the shipped weights and
    the engine defaults (one torch thread; `--cache` keeps the masks and probabilities, about 370 MB, so the
-   score can be redesigned without propagating again), computes every propagated frame's `app.flags` stats
+   score can be redesigned without propagating again), computes every propagated frame's `app.model.flags` stats
    the way the engine worker does and its J (the worst object's), then prints: the time of `frame_stats`,
-   the logistic fit behind `app.flags.WEIGHTS`, the shipped score's catches and false flags by threshold
+   the logistic fit behind `app.model.flags.WEIGHTS`, the shipped score's catches and false flags by threshold
    next to those of fits that left the scored clip out, the threshold rule's choice, and the numbers per clip
-   at `app.flags.THRESHOLD`.
+   at `app.model.flags.THRESHOLD`.
 Nothing is written to the repository.
 """
 
@@ -31,8 +31,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.flags import BIAS, THRESHOLD, WEIGHTS, FrameStats, areas, assess, frame_stats, signals  # noqa: E402
-from app.render import ViewMode, ViewState, compose  # noqa: E402
+from app.model.flags import BIAS, THRESHOLD, WEIGHTS, FrameStats, areas, assess, frame_stats, signals  # noqa: E402
+from app.view.render import ViewMode, ViewState, compose  # noqa: E402
 from llb_core.evaluation.metrics import jaccard  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -137,7 +137,7 @@ def load_runs(cache: Path | None) -> dict[str, dict[str, np.ndarray]]:
 
 
 def clip_stats(run: dict[str, np.ndarray]) -> tuple[dict[int, FrameStats], dict[int, float]]:
-    """`app.flags` stats of each propagated frame, computed as the engine worker does (previous frame of the
+    """`app.model.flags` stats of each propagated frame, computed as the engine worker does (previous frame of the
     run and keyframe 0 as references), and each frame's J: the lowest over the objects of frame 0."""
     ids, masks, probs, truth = run["ids"], run["masks"], run["probs"], run["truth"]
     keyframe = areas(masks[0])
@@ -220,7 +220,7 @@ def calibrate(cache: Path | None) -> None:
     beta = fit_clips(stats, j_obj)
     print("logistic fit of the object score on all clips (clips weighted equally):")
     print("  " + ", ".join(f"{k} {b:.2f}" for k, b in zip(WEIGHTS, beta, strict=False)) + f", bias {beta[-1]:.2f}")
-    print(f"shipped app.flags: WEIGHTS {WEIGHTS}, BIAS {BIAS}, THRESHOLD {THRESHOLD}")
+    print(f"shipped app.model.flags: WEIGHTS {WEIGHTS}, BIAS {BIAS}, THRESHOLD {THRESHOLD}")
     shipped = {seq: np.array([assess(s).score for s in frames.values()]) for seq, frames in stats.items()}
     jj = {seq: np.array(list(v.values())) for seq, v in j.items()}
     all_s, all_j = np.concatenate(list(shipped.values())), np.concatenate(list(jj.values()))

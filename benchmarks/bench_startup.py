@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv)
 app.setOrganizationName("LLB")
 app.setApplicationName("LLB Studio bench")
-from app.main_window import open_window
+from app.window.main_window import open_window
 window = open_window(sys.argv[1])  # as `llb-studio CLIP` does
 print("shown", flush=True)
 window.studio.document_changed.connect(lambda doc: doc is None or print("clip", flush=True))

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from app.dialogs._export_job import ExportJob, fit_destination, format_info
 from app.dialogs._frame_range import FrameRangeBox
 from app.dialogs._widgets import muted_label, select_data
-from app.render import ViewState
+from app.view.render import ViewState
 from llb_core.io import ExportError, list_images
 from llb_core.io.export import FORMATS, ExportOptions, plan_frames
 from llb_core.io.export._common import MARKER as EXPORT_MARKER

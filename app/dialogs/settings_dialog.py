@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.settings import PRECISIONS, AppSettings, available_devices
+from app.window.settings import PRECISIONS, AppSettings, available_devices
 
 PRECISION_LABELS = {
     "auto": "Automatic (bf16 on CPUs that support it, fp16 on CUDA)",

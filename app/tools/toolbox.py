@@ -18,10 +18,10 @@ import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 
-from app.canvas import Canvas
-from app.document import Document
+from app.model.document import Document
 from app.tools.mask_ops import clear_object, fill_holes, paint_segment
 from app.tools.proposals import BoxProposer
+from app.view.canvas import Canvas
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDockWidget, QUndoView, QWidget
 
-from app.document import Document
+from app.model.document import Document
 
 EMPTY_LABEL = "Project opened"
 

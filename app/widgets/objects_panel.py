@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import icons
-from app.document import Document
+from app.model.document import Document
+from app.view import icons
 from llb_core.io import ObjectSpec
 
 ID_ROLE = Qt.ItemDataRole.UserRole

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from app import icons
-from app.worker import RunSummary
+from app.engine.worker import RunSummary
+from app.view import icons
 
 
 def format_eta(seconds: float) -> str:

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 from superqt import QLabeledSlider
 
-from app import icons
-from app.document import Document
+from app.model.document import Document
+from app.view import icons
 from app.widgets.timeline_strip import TimelineStrip
 
 INFO_WIDTH = 240

@@ -6,8 +6,8 @@ from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QToolButton, QWidget
 from superqt import QLabeledSlider
 
-from app import icons
-from app.render import ViewMode, ViewState
+from app.view import icons
+from app.view.render import ViewMode, ViewState
 
 # mode -> (icon, label, tooltip)
 MODES: dict[ViewMode, tuple[str, str, str]] = {

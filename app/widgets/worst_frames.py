@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from app.document import Document
-from app.flags import ranked
+from app.model.document import Document
+from app.model.flags import ranked
 
 MAX_ROWS = 200  # the worst this many; a longer list is not triaged row by row
 FRAME_ROLE = Qt.ItemDataRole.UserRole

@@ -75,7 +75,7 @@ def model():
 @pytest.fixture
 def studio(qtbot, model, tmp_path: Path):
     """A Studio with isolated preferences, the shared model and fast engine settings."""
-    from app.controller import Studio
+    from app.window.controller import Studio
 
     s = Studio(QSettings(), model_loader=lambda: model, base_settings=FAST, data_dir=tmp_path / "data")
     s.apply_settings(s.settings.replace(resolution=FAST.resolution, autosave_minutes=0))
@@ -89,7 +89,7 @@ def studio(qtbot, model, tmp_path: Path):
 @pytest.fixture
 def window(qtbot, studio):
     """The main window around `studio`, shown offscreen."""
-    from app.main_window import MainWindow
+    from app.window.main_window import MainWindow
 
     w = MainWindow(studio)
     qtbot.addWidget(w)

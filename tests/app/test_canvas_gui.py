@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QRect, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 import app.tools.proposals as proposals
-from app.render import ViewMode, ViewState, compose, reach
+from app.view.render import ViewMode, ViewState, compose, reach
 from tests.app.conftest import gt_mask
 from tests.app.helpers import widget_point
 

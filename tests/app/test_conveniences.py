@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from app.render import ViewMode, ViewState, compose
+from app.view.render import ViewMode, ViewState, compose
 
 
 def _open_with_mask(studio, make_clip, frames=4):

@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.controller import Studio
-from app.main_window import MainWindow
+from app.window.controller import Studio
+from app.window.main_window import MainWindow
 from llb_core.io import WriteError
 from llb_core.model import CheckpointError
 from llb_core.workspace import MANIFEST_NAME

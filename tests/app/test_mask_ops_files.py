@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.project_files import candidates, demo_folder, open_or_create
+from app.model.project_files import candidates, demo_folder, open_or_create
 from app.tools.mask_ops import clear_object, fill_holes, grabcut_box, paint_segment
 from llb_core.workspace import Project
 from tests.app.helpers import iou
@@ -66,7 +66,7 @@ def test_project_beside_the_clip_then_reused(make_clip, tmp_path):
 
 def test_read_only_clip_folder_puts_the_project_in_the_data_folder(make_clip, tmp_path, monkeypatch):
     clip = make_clip(2)
-    monkeypatch.setattr("app.project_files._writable", lambda folder: False)  # tests may run as root
+    monkeypatch.setattr("app.model.project_files._writable", lambda folder: False)  # tests may run as root
     folder, create = open_or_create(clip, tmp_path / "data")
     assert create and folder.parent == tmp_path / "data" / "projects"
     assert folder.name.startswith(clip.name + "-") and folder.suffix == ".llbproj"

@@ -10,9 +10,9 @@ import sys
 import numpy as np
 from PySide6.QtWidgets import QApplication
 
-from app.qt_check import bindings_problem
-from app.render import ViewMode
+from app.view.render import ViewMode
 from app.widgets.device_status import process_memory
+from app.window.qt_check import bindings_problem
 
 FRAMES = 12
 ROUNDS = 250  # each round: 12 frame changes (the first 12 changes warm every cache)

@@ -16,14 +16,15 @@ PROPAGATE = ("forward", "backward", "both", "fill_missing")
 
 
 def test_importing_the_app_does_not_import_torch():
-    code = "import sys, app.cli, app.main_window; print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch'))"
+    code = "import sys, app.cli, app.window.main_window; "
+    code += "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch'))"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def _window(qtbot, tmp_path, loader):
-    from app.controller import Studio
-    from app.main_window import MainWindow
+    from app.window.controller import Studio
+    from app.window.main_window import MainWindow
 
     studio = Studio(QSettings(), model_loader=loader, base_settings=FAST, data_dir=tmp_path / "data")
     window = MainWindow(studio)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.render import ViewMode, ViewState
-from app.view_record import ViewRecord, parse_view_record
+from app.model.view_record import ViewRecord, parse_view_record
+from app.view.render import ViewMode, ViewState
 
 
 def test_view_record_round_trip_and_malformed_input():

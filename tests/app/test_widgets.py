@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMenu
 
-from app.canvas import Canvas
-from app.render import ViewMode
+from app.view.canvas import Canvas
+from app.view.render import ViewMode
 from app.widgets.timeline import neighbour
 from app.widgets.timeline_strip import runs
 from tests.app.helpers import stroke, widget_point
@@ -217,7 +217,7 @@ def test_view_mode_and_settings_reach_the_document_and_engine(qtbot, window, mak
     assert doc.project.dirty  # the stroke's keyframe is only in the journal so far
     window.studio.autosave.timeout.emit()  # what the timer does every 7 minutes
     assert not doc.project.dirty
-    from app.settings import load_settings
+    from app.window.settings import load_settings
 
     assert load_settings(window.studio.qsettings).resolution == 192  # stored in QSettings
 
@@ -241,7 +241,7 @@ def test_llb_studio_demo_launches_the_window_with_the_demo(qtbot, monkeypatch, t
     import sys
 
     from app import cli
-    from app.main_window import MainWindow
+    from app.window.main_window import MainWindow
 
     try:
         from llb_core.resources import demo_clip
@@ -249,7 +249,7 @@ def test_llb_studio_demo_launches_the_window_with_the_demo(qtbot, monkeypatch, t
         demo_clip()
     except Exception as err:  # noqa: BLE001
         pytest.skip(str(err))
-    monkeypatch.setattr("app.controller.default_data_dir", lambda: tmp_path / "data")
+    monkeypatch.setattr("app.window.controller.default_data_dir", lambda: tmp_path / "data")
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # launch installs its own; restored afterwards
     seen = {}
     real_exec = QApplication.exec

@@ -1,11 +1,11 @@
-"""`app.render.render_region`: a region equals the same pixels of a full `compose`, in every mode."""
+"""`app.view.render.render_region`: a region equals the same pixels of a full `compose`, in every mode."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from app.render import ViewMode, ViewState, compose, damaged, render_region
+from app.view.render import ViewMode, ViewState, compose, damaged, render_region
 
 COLOURS = {1: (255, 0, 0), 2: (0, 0, 255)}
 STATES = [

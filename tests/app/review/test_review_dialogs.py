@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from app.dialogs.settings_dialog import SettingsDialog
 from app.dialogs.shortcuts_dialog import ShortcutsDialog, native_text
-from app.settings import AppSettings, available_devices, load_settings, save_settings
+from app.window.settings import AppSettings, available_devices, load_settings, save_settings
 
 CUSTOM = AppSettings(
     device="cpu",

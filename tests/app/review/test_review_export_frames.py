@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from app.dialogs.export_dialog import ExportDialog
-from app.render import ViewMode, ViewState
+from app.view.render import ViewMode, ViewState
 from llb_core.io import read_index_mask
 
 TIMEOUT_MS = 60_000  # generous: the machine may be busy

@@ -1,4 +1,4 @@
-"""`app.flags`: signals, scores, flags, ranking and navigation on hand-made masks with known answers and on DAVIS
+"""`app.model.flags`: signals, scores, flags, ranking and navigation on hand-made masks with known answers and on DAVIS
 annotations."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from review_helpers import davis_mask
 
-from app.flags import (
+from app.model.flags import (
     THRESHOLD,
     Flag,
     FrameStats,

@@ -1,4 +1,4 @@
-"""`app.render.compose` on a real DAVIS frame: every mode, hidden objects, and equality with the exporters."""
+"""`app.view.render.compose` on a real DAVIS frame: every mode, hidden objects, and equality with the exporters."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.render import CHECKER_GREYS, ViewMode, ViewState, checkerboard, compose
+from app.view.render import CHECKER_GREYS, ViewMode, ViewState, checkerboard, compose
 from llb_core.io import ImageFolderSource, ObjectSpec, quantize_alpha
 from llb_core.io.export import ExportOptions, InMemorySequence, combined_alpha, export
 from tests.io.io_helpers import decode_video

@@ -1,4 +1,4 @@
-"""`app.settings`: validation, QSettings round trip, fallback on garbage, recent files, engine settings."""
+"""`app.window.settings`: validation, QSettings round trip, fallback on garbage, recent files, engine settings."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 
-from app.qt_image import to_qimage
-from app.settings import GROUP, AppSettings, add_recent, available_devices, load_settings, save_settings
+from app.view.qt_image import to_qimage
+from app.window.settings import GROUP, AppSettings, add_recent, available_devices, load_settings, save_settings
 from llb_core.inference.settings import SessionSettings
 
 
@@ -80,7 +80,7 @@ def test_garbage_values_fall_back_per_field_with_warning(qsettings, caplog):
         qsettings.setValue(key, value)
     qsettings.endGroup()
     qsettings.sync()
-    with caplog.at_level(logging.WARNING, logger="app.settings"):
+    with caplog.at_level(logging.WARNING, logger="app.window.settings"):
         s = load_settings(QSettings(qsettings.fileName(), QSettings.Format.IniFormat))
     defaults = AppSettings()
     assert s == AppSettings(resolution=384, precision="fp16")  # the valid entries survive

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from app.render import ViewMode, ViewState
+from app.view.render import ViewMode, ViewState
 from app.widgets.view_controls import ViewControls
 
 

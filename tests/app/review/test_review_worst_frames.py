@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from app.flags import FrameStats, ObjectSignals
-from app.worker import FrameUpdate
+from app.engine.worker import FrameUpdate
+from app.model.flags import FrameStats, ObjectSignals
 from llb_core.inference import Provenance
 from tests.app.conftest import gt_mask
 
@@ -65,5 +65,5 @@ def test_flags_persist_with_their_scores(qtbot, window, make_clip):
     doc.commit_mask(0, gt_mask(0).astype(np.uint8), "Paint")
     deliver(doc, 2, signals(0.0))
     doc.save()
-    stored = doc.project.settings["app.flags"]
+    stored = doc.project.settings["app.model.flags"]
     assert stored == {"2": {"score": round(doc.flags[2].score, 3), "reason": doc.flags[2].reason}}

@@ -45,7 +45,7 @@ def _qt_bindings() -> str:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from app.qt_check import bindings_problem
+    from app.window.qt_check import bindings_problem
 
     _app = QApplication.instance() or QApplication([])
     problem = bindings_problem()

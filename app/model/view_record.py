@@ -7,7 +7,7 @@ import logging
 from collections.abc import Set
 from dataclasses import dataclass, field
 
-from app.render import ViewMode, ViewState
+from app.view.render import ViewMode, ViewState
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ One owner for each piece of state:
 - mask files: the project's `MaskStore`, written by the engine thread (`Engine.write`);
 - the current frame, active / hidden / locked objects and the view state: `self.view` (`ViewModel`);
 - review stats and flags: `self.review` (`FlagBook`); a run's undo record: `RunRecorder`.
-The view state and the flags are stored in the project's settings (`app.view`, `app.flags`) on save.
+The view state and the flags are stored in the project's settings (`app.view`, `app.model.flags`) on save.
 """
 
 from __future__ import annotations
@@ -19,21 +19,21 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from app.engine import Engine
-from app.flag_book import FlagBook
-from app.flags import FrameStats
-from app.run_recorder import RunRecorder
-from app.undo import FrameStatesCommand, ObjectCommand
-from app.view_model import ViewModel
-from app.view_record import parse_view_record
-from app.worker import FrameUpdate, RunRequest, RunSummary, SourceSpec
+from app.engine.engine import Engine
+from app.engine.worker import FrameUpdate, RunRequest, RunSummary, SourceSpec
+from app.model.flag_book import FlagBook
+from app.model.flags import FrameStats
+from app.model.run_recorder import RunRecorder
+from app.model.undo import FrameStatesCommand, ObjectCommand
+from app.model.view_model import ViewModel
+from app.model.view_record import parse_view_record
 from llb_core.inference import SessionSettings
 from llb_core.io import ObjectSpec, first_free_id
 from llb_core.workspace import ClipState, Project, States
 
 log = logging.getLogger(__name__)
 
-KEY_FLAGS = "app.flags"
+KEY_FLAGS = "app.model.flags"
 KEY_VIEW = "app.view"
 UNDO_LIMIT = 100
 

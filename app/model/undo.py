@@ -7,7 +7,7 @@ from typing import Protocol
 
 from PySide6.QtGui import QUndoCommand
 
-from app.flags import FrameStats
+from app.model.flags import FrameStats
 from llb_core.io import ObjectSpec
 from llb_core.workspace import States
 

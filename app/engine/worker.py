@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from app.flags import FrameStats, areas, frame_stats
+from app.model.flags import FrameStats, areas, frame_stats
 from llb_core.errors import LLBError
 from llb_core.inference import Provenance, SessionSettings
 from llb_core.io import FrameSource, open_source

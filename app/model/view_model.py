@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from app.render import ViewState
-from app.view_record import ViewRecord
+from app.model.view_record import ViewRecord
+from app.view.render import ViewState
 
 
 class ViewModel(QObject):

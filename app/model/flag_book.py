@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 
 import numpy as np
 
-from app.flags import Flag, FrameStats, find_flags, flags_from_record, flags_to_record, frame_stats
+from app.model.flags import Flag, FrameStats, find_flags, flags_from_record, flags_to_record, frame_stats
 
 
 class FlagBook:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.flags import FrameStats
-from app.worker import FrameUpdate
+from app.engine.worker import FrameUpdate
+from app.model.flags import FrameStats
 from llb_core.workspace import ClipState, FrameState, States, encode_mask
 
 

@@ -23,19 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import errors
-from app.actions import SPECS, make_actions, shortcut_table
-from app.canvas import Canvas
-from app.controller import Studio
 from app.dialogs.export_dialog import ExportDialog
 from app.dialogs.settings_dialog import SettingsDialog
 from app.dialogs.shortcuts_dialog import ShortcutsDialog
-from app.document import Document
-from app.frame_view import FrameView
-from app.qt_check import bindings_problem
-from app.render import ViewMode
-from app.settings import AppSettings
+from app.model.document import Document
 from app.tools.toolbox import ToolBox
+from app.view.canvas import Canvas
+from app.view.frame_view import FrameView
+from app.view.render import ViewMode
 from app.widgets.device_status import DeviceStatus
 from app.widgets.history_panel import HistoryDock
 from app.widgets.objects_panel import ObjectsPanel
@@ -43,6 +38,11 @@ from app.widgets.progress_panel import ProgressPanel
 from app.widgets.timeline import Timeline
 from app.widgets.view_controls import ViewControls
 from app.widgets.worst_frames import WorstFrames
+from app.window import errors
+from app.window.actions import SPECS, make_actions, shortcut_table
+from app.window.controller import Studio
+from app.window.qt_check import bindings_problem
+from app.window.settings import AppSettings
 
 log = logging.getLogger(__name__)
 # menu entries followed by a separator

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 
-from app.worker import EngineWorker, ModelLoader, RunRequest, RunSummary, SourceSpec
+from app.engine.worker import EngineWorker, ModelLoader, RunRequest, RunSummary, SourceSpec
 
 
 def default_model_loader() -> object:

@@ -16,9 +16,9 @@ import logging
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from app.canvas import Canvas
-from app.document import Document
-from app.render import Rect, ViewMode, compose, damaged, render_region
+from app.model.document import Document
+from app.view.canvas import Canvas
+from app.view.render import Rect, ViewMode, compose, damaged, render_region
 from app.widgets.stale_overlay import StaleOverlay
 from llb_core.errors import LLBError
 

@@ -1,4 +1,4 @@
-"""`python -m app.screenshots OUTDIR`: drive the main window through its main states and save PNGs.
+"""`python -m app.window.screenshots OUTDIR`: drive the main window through its main states and save PNGs.
 
 States: empty; the demo clip open with its mask and the brush over it; a propagation running (progress, fps,
 ETA); review after the run: a flagged frame in cutout mode with a feathered matte, side by side with the
@@ -62,8 +62,8 @@ def take(out: Path, frames: int = 6) -> list[Path]:
     app.setOrganizationName("LLB-screenshots")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
-    from app.controller import Studio
-    from app.main_window import MainWindow
+    from app.window.controller import Studio
+    from app.window.main_window import MainWindow
 
     out.mkdir(parents=True, exist_ok=True)
     studio = Studio(QSettings(), data_dir=tmp / "data")
@@ -96,7 +96,7 @@ def take(out: Path, frames: int = 6) -> list[Path]:
     _wait_until(lambda: len(done) >= frames, timeout=600)
     studio.cancel()
     _wait_until(lambda: not studio.busy, timeout=120)
-    from app.render import ViewMode, ViewState
+    from app.view.render import ViewMode, ViewState
 
     doc.view.set_frame(0)
     window.timeline.jump_flag(1)  # the first flagged frame, if any
@@ -147,7 +147,7 @@ def _compact(path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        sys.stderr.write("usage: python -m app.screenshots OUTDIR\n")
+        sys.stderr.write("usage: python -m app.window.screenshots OUTDIR\n")
         return 2
     for path in take(Path(args[0])):
         sys.stdout.write(f"{path}\n")

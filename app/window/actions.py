@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
-from app import icons
+from app.view import icons
 
 # name: (menu, text, shortcuts, icon, tip)
 SPECS: dict[str, tuple[str, str, tuple[str, ...], str | None, str]] = {

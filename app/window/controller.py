@@ -11,11 +11,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 
-from app.document import Document
-from app.engine import Engine
-from app.project_files import declare_found_objects, demo_folder, is_project, open_or_create
-from app.settings import AppSettings, add_recent, load_settings, save_settings
-from app.worker import ModelLoader, RunSummary
+from app.engine.engine import Engine
+from app.engine.worker import ModelLoader, RunSummary
+from app.model.document import Document
+from app.model.project_files import declare_found_objects, demo_folder, is_project, open_or_create
+from app.window.settings import AppSettings, add_recent, load_settings, save_settings
 from llb_core.errors import LLBError
 from llb_core.inference import SessionSettings
 from llb_core.io import FrameSourceError, ObjectSpec, read_index_mask

@@ -1,0 +1,3 @@
+"""Showing a frame: compositing (render), the canvas widget and the frame view around it, image conversion,
+icons.
+"""
