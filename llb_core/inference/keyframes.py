@@ -1,4 +1,4 @@
-"""Keyframes (person-given masks) and the run plans and dependencies they imply.
+"""Keyframes (person-given masks) and which of them a run carries in memory and where it stops.
 
 A keyframe annotates a set of objects on one frame. A run starting at a keyframe carries that
 keyframe and the nearest `keyframes_in_memory - 1` keyframes behind it (in the direction it comes
