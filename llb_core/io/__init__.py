@@ -30,7 +30,7 @@ from llb_core.io._masks import (
     write_index_mask,
     write_soft_mask,
 )
-from llb_core.io._objects import ObjectSpec
+from llb_core.io._objects import ObjectSpec, first_free_id
 from llb_core.io._open import (
     index_mask_to_size,
     model_size,
@@ -70,6 +70,7 @@ __all__ = [
     "davis_resolution",
     "davis_sequences",
     "extract_frames",
+    "first_free_id",
     "frame_number",
     "index_mask_to_size",
     "is_cancelled",

@@ -1,10 +1,26 @@
-"""`ObjectSpec`: an annotated object's id, name and display colour."""
+"""`ObjectSpec`: an annotated object's id, name and display colour; `first_free_id` for a new object."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from llb_core.io._masks import palette_colour
+
+MAX_OBJECT_ID = 255
+
+
+def first_free_id(taken: Iterable[int]) -> int:
+    """The smallest object id in 1..255 not in `taken` (ids outside that range are ignored).
+
+    Raises:
+        ValueError: every id 1..255 is taken.
+    """
+    used = set(taken)
+    for obj_id in range(1, MAX_OBJECT_ID + 1):
+        if obj_id not in used:
+            return obj_id
+    raise ValueError(f"all {MAX_OBJECT_ID} object ids are in use; remove an object first")
 
 
 @dataclass(frozen=True)
