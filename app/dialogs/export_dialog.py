@@ -40,8 +40,7 @@ from app.dialogs._frame_range import FrameRangeBox
 from app.dialogs._widgets import muted_label, select_data
 from app.view.render import ViewState
 from llb_core.io import ExportError, list_images
-from llb_core.io.export import FORMATS, ExportOptions, plan_frames
-from llb_core.io.export._common import MARKER as EXPORT_MARKER
+from llb_core.io.export import FORMATS, ExportOptions, folder_accepts_export, plan_frames
 from llb_core.workspace import Project
 
 
@@ -226,7 +225,7 @@ class ExportDialog(QDialog):
             if not chosen:
                 return
             path = Path(chosen)
-            if not _free_for_export(path):  # the exporter would refuse it: export into a new folder inside
+            if not folder_accepts_export(path):  # the exporter would refuse it: export into a new folder inside
                 path = path / self._default_destination().name
         else:
             patterns = " ".join(f"*{s}" for s in info.suffixes)
@@ -401,14 +400,6 @@ class ExportDialog(QDialog):
             if images:
                 return images[0].suffix.lower()
         return ".jpg"
-
-
-def _free_for_export(folder: Path) -> bool:
-    """True if an export may write `folder`: empty, or an earlier LLB export (which it replaces)."""
-    try:
-        return not any(folder.iterdir()) or (folder / EXPORT_MARKER).exists()
-    except OSError:  # unreadable: not free; the export, if tried, reports why
-        return False
 
 
 def _spin(lo: int, hi: int, suffix: str, tip: str, parent: QWidget) -> QSpinBox:

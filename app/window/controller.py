@@ -20,7 +20,7 @@ from llb_core.errors import LLBError
 from llb_core.inference import SessionSettings
 from llb_core.io import FrameSourceError, ObjectSpec, read_index_mask
 from llb_core.resources import demo_clip, demo_mask
-from llb_core.workspace import MANIFEST_NAME, Project, ProjectError, SourceMismatchError
+from llb_core.workspace import MANIFEST_NAME, Project, ProjectError, SourceContentError, SourceMismatchError
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class Studio(QObject):
             project.relink(path)
         except SourceMismatchError as err:
             question = f"{err}\n\nUse {path} anyway (the same footage, re-encoded)?"
-            if "content differs" not in str(err) or not self.ask("Different clip", question):
+            if not isinstance(err, SourceContentError) or not self.ask("Different clip", question):
                 raise
             project.relink(path, force=True)
 

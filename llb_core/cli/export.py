@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from llb_core.cli import CliError
 from llb_core.cli._progress import ProgressBar
@@ -43,14 +44,27 @@ def _resolve_range(bounds: tuple[int | None, int | None] | None, num_frames: int
     return (0 if first is None else first), (num_frames - 1 if last is None else last)
 
 
+def _is_plain_mask_folder(folder: Path, manifest_name: str) -> bool:
+    """True if `folder` has no manifest but holds .png files (directly or in subfolders): masks, not a project."""
+    if not folder.is_dir() or (folder / manifest_name).exists():
+        return False
+    return any(f.suffix.lower() == ".png" for f in folder.rglob("*"))
+
+
 def run(args: argparse.Namespace) -> int:
     """Open the project and export it; library errors become one-line `CliError`s."""
     from llb_core.io import LlbIoError
     from llb_core.io.export import ExportOptions, export, plan_frames
-    from llb_core.workspace import Project
+    from llb_core.workspace import MANIFEST_NAME, Project
 
     objects = _parse_objects(args.objects)
     bounds = _parse_range(args.range)
+    folder = Path(args.project)
+    if _is_plain_mask_folder(folder, MANIFEST_NAME):
+        raise CliError(
+            f"{folder} is a plain mask folder (PNG files, no {MANIFEST_NAME}), not an LLB project; make a project "
+            f"of it with `llb project create CLIP --out P` then `llb project import P {folder}`, and export P"
+        )
     try:
         project = Project.open(args.project)
         try:

@@ -30,7 +30,7 @@ from llb_core.io._masks import (
     write_index_mask,
     write_soft_mask,
 )
-from llb_core.io._objects import MAX_OBJECTS, ObjectSpec, first_free_id
+from llb_core.io._objects import MAX_OBJECT_ID, ObjectSpec, first_free_id
 from llb_core.io._open import (
     index_mask_to_size,
     model_size,
@@ -56,7 +56,7 @@ __all__ = [
     "LlbIoError",
     "MaskFileError",
     "MaskIssue",
-    "MAX_OBJECTS",
+    "MAX_OBJECT_ID",
     "ObjectSpec",
     "first_free_id",
     "ProgressFn",
@@ -72,6 +72,7 @@ __all__ = [
     "davis_resolution",
     "davis_sequences",
     "extract_frames",
+    "first_free_id",
     "frame_number",
     "index_mask_to_size",
     "is_cancelled",

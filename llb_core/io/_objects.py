@@ -1,4 +1,4 @@
-"""`ObjectSpec`: an annotated object's id, name and display colour."""
+"""`ObjectSpec`: an annotated object's id, name and display colour; `first_free_id` for a new object."""
 
 from __future__ import annotations
 
@@ -6,6 +6,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from llb_core.io._masks import palette_colour
+
+MAX_OBJECT_ID = 255
+
+
+def first_free_id(taken: Iterable[int]) -> int:
+    """The smallest object id in 1..255 not in `taken` (ids outside that range are ignored).
+
+    Raises:
+        ValueError: every id 1..255 is taken.
+    """
+    used = set(taken)
+    for obj_id in range(1, MAX_OBJECT_ID + 1):
+        if obj_id not in used:
+            return obj_id
+    raise ValueError(f"all {MAX_OBJECT_ID} object ids are in use; remove an object first")
 
 
 @dataclass(frozen=True)
@@ -32,15 +47,3 @@ class ObjectSpec:
     def default(cls, obj_id: int, name: str | None = None) -> ObjectSpec:
         """An object named "object <id>" (unless `name` is given) with its DAVIS palette colour."""
         return cls(obj_id, name or f"object {obj_id}", palette_colour(obj_id))
-
-
-MAX_OBJECTS = 255  # ids 1..255: one byte per pixel in index masks
-
-
-def first_free_id(taken: Iterable[int]) -> int:
-    """The smallest object id in 1..255 not in `taken` (ValueError when every id is in use)."""
-    used = set(taken)
-    for obj_id in range(1, MAX_OBJECTS + 1):
-        if obj_id not in used:
-            return obj_id
-    raise ValueError(f"all {MAX_OBJECTS} object ids are in use; remove an object first")

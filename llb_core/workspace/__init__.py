@@ -19,10 +19,11 @@ from llb_core.workspace._clip_state import (
     encode_mask,
     restrict,
 )
-from llb_core.workspace._errors import MaskImportError, ProjectError, SourceMismatchError
+from llb_core.workspace._errors import MaskImportError, ProjectError, SourceContentError, SourceMismatchError
 from llb_core.workspace._fingerprint import fingerprint, same_content
 from llb_core.workspace._frames import PLAIN, FrameRecord, FrameRecords, frame_ranges
-from llb_core.workspace._import import ImportReport, import_masks
+from llb_core.workspace._import import import_masks
+from llb_core.workspace._import_report import ImportReport
 from llb_core.workspace._journal import JOURNAL_NAME, Journal
 from llb_core.workspace._manifest import FORMAT_VERSION, MANIFEST_NAME, Manifest, parse_manifest
 from llb_core.workspace._mask_store import MaskStore
@@ -55,6 +56,7 @@ __all__ = [
     "MaskImportError",
     "Project",
     "ProjectError",
+    "SourceContentError",
     "SourceMismatchError",
     "fingerprint",
     "import_masks",

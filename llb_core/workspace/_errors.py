@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from llb_core.io._errors import LlbIoError
 
 if TYPE_CHECKING:
-    from llb_core.workspace._import import ImportReport
+    from llb_core.workspace._import_report import ImportReport
 
 
 class ProjectError(LlbIoError):
@@ -16,6 +16,10 @@ class ProjectError(LlbIoError):
 
 class SourceMismatchError(ProjectError):
     """The project's source video/folder is missing or its content changed since the project was made."""
+
+
+class SourceContentError(SourceMismatchError):
+    """The new clip's content differs from the original; `relink(..., force=True)` accepts it."""
 
 
 class MaskImportError(ProjectError):

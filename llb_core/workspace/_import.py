@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,32 +13,8 @@ from llb_core.io._masks import MaskIssue, check_index_mask, frame_number, read_i
 from llb_core.io._progress import CancelFlag, ProgressFn, check_cancel, report
 from llb_core.workspace._clip_state import ClipState, FrameState, encode_mask
 from llb_core.workspace._errors import MaskImportError, ProjectError
+from llb_core.workspace._import_report import ImportReport
 from llb_core.workspace._project import Project
-
-
-@dataclass
-class ImportReport:
-    """Outcome of `import_masks`.
-
-    Attributes:
-        imported: frame indices whose masks were written.
-        new_objects: object ids declared by the import.
-        issues: one entry per rejected file, naming the problem and the remedy.
-    """
-
-    imported: list[int] = field(default_factory=list)
-    new_objects: list[int] = field(default_factory=list)
-    issues: list[MaskIssue] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True if no file was rejected."""
-        return not self.issues
-
-    def __str__(self) -> str:
-        lines = [f"{len(self.imported)} frame(s) imported, {len(self.issues)} file(s) rejected"]
-        lines += [f"  {issue}" for issue in self.issues]
-        return "\n".join(lines)
 
 
 def _frame_index(project: Project, path: Path, by_name: dict[str, int]) -> int | None:

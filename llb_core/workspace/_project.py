@@ -36,7 +36,7 @@ from llb_core.io import (
     open_source,
     palette_colour,
 )
-from llb_core.workspace._errors import ProjectError, SourceMismatchError
+from llb_core.workspace._errors import ProjectError, SourceContentError, SourceMismatchError
 from llb_core.workspace._fingerprint import fingerprint, same_content
 from llb_core.workspace._frames import FrameRecord, FrameRecords
 from llb_core.workspace._journal import Journal
@@ -465,7 +465,7 @@ class Project:
         except OSError as err:
             raise SourceMismatchError(f"{p}: cannot read the new source ({err}).") from err
         if not same_content(fp, self._m.fingerprint) and not force:
-            raise SourceMismatchError(
+            raise SourceContentError(
                 f"{p}: content differs from the project's original clip. Pass "
                 "force=True if it is the same footage (e.g. re-encoded)."
             )

@@ -13,7 +13,7 @@ from app.window.controller import Studio
 from app.window.main_window import MainWindow
 from llb_core.io import WriteError
 from llb_core.model import CheckpointError
-from llb_core.workspace import MANIFEST_NAME
+from llb_core.workspace import MANIFEST_NAME, SourceContentError, SourceMismatchError
 from tests.app.conftest import FAST
 from tests.app.helpers import stored_masks, stroke
 
@@ -92,6 +92,44 @@ def test_moved_clip_is_located_and_relinked(qtbot, window, make_clip, tmp_path):
     assert studio.open_path(folder)
     assert studio.document.project.source_path == moved.resolve()
     assert studio.document.clip.mask(0) is not None and window.canvas.image_size() == (854, 480)
+
+
+class _RelinkStub:
+    """Stands in for a Project whose `relink` raises `error` unless forced; records each call's `force`."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.forced: list[bool] = []
+
+    def relink(self, path: str, force: bool = False) -> None:
+        self.forced.append(force)
+        if not force:
+            raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "offered"),
+    [
+        (SourceContentError("clip: content differs from the project's original clip."), True),
+        (SourceMismatchError("clip: has 4 frames but the project expects 6 frames."), False),
+    ],
+)
+def test_relink_offers_force_only_for_different_content(qtbot, tmp_path, error, offered):
+    studio = Studio(QSettings(), model_loader=lambda: None, base_settings=FAST, data_dir=tmp_path / "data")
+    questions: list[str] = []
+    studio.locate = lambda reason: str(tmp_path / "clip")
+    studio.ask = lambda title, question: questions.append(question) or True
+    project = _RelinkStub(error)
+    try:
+        if offered:
+            studio._relink(project, "where is the clip?")
+            assert project.forced == [False, True] and len(questions) == 1
+        else:
+            with pytest.raises(SourceMismatchError, match="4 frames"):
+                studio._relink(project, "where is the clip?")
+            assert project.forced == [False] and questions == []
+    finally:
+        studio.shutdown()
 
 
 def test_damaged_manifest_is_restored_from_its_backup_when_asked(qtbot, window, make_clip):

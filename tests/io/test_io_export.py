@@ -22,7 +22,14 @@ from llb_core.io import (
     read_index_mask,
     read_soft_mask,
 )
-from llb_core.io.export import ExportOptions, InMemorySequence, apply_matte, export
+from llb_core.io.export import (
+    ExportOptions,
+    InMemorySequence,
+    apply_matte,
+    export,
+    folder_accepts_export,
+    is_export_folder,
+)
 from llb_core.io.export._common import disk
 
 
@@ -182,6 +189,17 @@ def test_refuses_to_replace_a_user_folder(seq: InMemorySequence, tmp_path: Path)
     with pytest.raises(ExportError, match="not an earlier LLB export"):
         export(seq, "davis", user)
     assert (user / "photo.jpg").read_bytes() == b"precious"
+
+
+def test_folder_accepts_export_follows_the_exporters_rule(seq: InMemorySequence, tmp_path: Path) -> None:
+    user = tmp_path / "holiday"
+    user.mkdir()
+    assert folder_accepts_export(tmp_path / "new") and folder_accepts_export(user)  # missing, empty
+    (user / "photo.jpg").write_bytes(b"precious")
+    (tmp_path / "file.png").write_bytes(b"")
+    assert not folder_accepts_export(user) and not folder_accepts_export(tmp_path / "file.png")
+    out = export(seq, "davis", tmp_path / "earlier")
+    assert is_export_folder(out) and folder_accepts_export(out) and not is_export_folder(user)
 
 
 def test_bad_format_and_options(seq: InMemorySequence, tmp_path: Path) -> None:

@@ -107,6 +107,21 @@ def test_cli_export_bad_input_is_one_line(
     assert re.search(message, err)
 
 
+@pytest.mark.parametrize("layout", ["00000.png", "1/00000.png"])
+def test_cli_export_of_a_plain_mask_folder_says_how_to_make_a_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], layout: str
+) -> None:
+    masks = tmp_path / "propagated"
+    (masks / layout).parent.mkdir(parents=True)
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(masks / layout)
+    rc = main(["export", str(masks), "--format", "davis", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("llb export: error: ") and err.count("\n") == 1
+    assert f"{masks} is a plain mask folder" in err
+    assert "`llb project create CLIP --out P` then `llb project import P " + str(masks) + "`" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_binary_folder_issues_are_per_file(data: Path, tmp_path: Path) -> None:
     p = Project.create(tmp_path / "proj", data / "multiobject" / "images" / "bike", objects=[ObjectSpec.default(1)])
     good = np.zeros(p.size, np.uint8)

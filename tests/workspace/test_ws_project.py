@@ -17,6 +17,7 @@ from llb_core.workspace import (
     MANIFEST_NAME,
     Project,
     ProjectError,
+    SourceContentError,
     SourceMismatchError,
 )
 
@@ -204,6 +205,15 @@ def test_changed_source_is_detected_and_needs_force(judo: Path, tmp_path: Path) 
         p.relink(judo)
     p.relink(judo, force=True)
     assert p.source_status() == "ok"
+
+
+def test_relink_to_different_content_raises_the_typed_error(judo: Path, tmp_path: Path) -> None:
+    p = Project.create(tmp_path / "proj", judo)
+    frame = np.array(Image.open(judo / "00000.jpg"))
+    Image.fromarray(255 - frame).save(judo / "00000.jpg", quality=90)
+    with pytest.raises(SourceContentError, match="content differs"):
+        p.relink(judo)
+    p.close()
 
 
 def test_relink_rejects_a_clip_of_another_shape(judo: Path, data: Path, tmp_path: Path) -> None:

@@ -10,13 +10,15 @@ from llb_core.io.export._coco import export_coco
 from llb_core.io.export._common import (
     ExportOptions,
     InMemorySequence,
-    MaskSequence,
     combined_alpha,
+    folder_accepts_export,
     hard_index,
+    is_export_folder,
 )
 from llb_core.io.export._frames import MISSING_POLICIES, FramePlan, masked_frames, plan_frames
 from llb_core.io.export._matte import apply_matte, union_alpha, union_matte
 from llb_core.io.export._png import export_alpha, export_binary, export_cutout, export_davis
+from llb_core.io.export._sequence import MaskSequence
 from llb_core.io.export._video import export_matte, export_overlay, export_prores, overlay_frame
 from llb_core.io.export._ytvos import export_ytvos
 
@@ -88,7 +90,9 @@ __all__ = [
     "export_overlay",
     "export_prores",
     "export_ytvos",
+    "folder_accepts_export",
     "hard_index",
+    "is_export_folder",
     "masked_frames",
     "overlay_frame",
     "plan_frames",

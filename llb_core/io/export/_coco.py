@@ -12,8 +12,7 @@ from pycocotools import mask as mask_utils
 from llb_core.io._atomic import atomic_write_text
 from llb_core.io._objects import ObjectSpec
 from llb_core.io._progress import CancelFlag, ProgressFn
-from llb_core.io.export._common import ExportOptions, MaskSequence, check_file_out, hard_index, iterate_frames
-from llb_core.io.export._frames import planned
+from llb_core.io.export._common import ExportOptions, MaskSequence, check_file_out, hard_index, iterate_frames, planned
 
 
 def export_coco(

@@ -1,4 +1,7 @@
-"""What every exporter shares: the input protocol, options, matte controls and safe output staging."""
+"""What every exporter shares: options, frame planning, matte controls and safe output staging.
+
+The input protocol, `MaskSequence`, lives in `_sequence` (it is imported here too, its old home).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -20,51 +22,13 @@ from llb_core.io._errors import ExportError, WriteError
 from llb_core.io._objects import ObjectSpec
 from llb_core.io._progress import CancelFlag, ProgressFn, check_cancel, report
 from llb_core.io._source import FrameSource
-from llb_core.io.export._frames import check_missing, check_range
+from llb_core.io.export._frames import PlannedSequence, check_missing, check_range, plan_frames
 from llb_core.io.export._matte import apply_matte, disk, union_matte  # noqa: F401 (apply_matte, disk: old home)
+from llb_core.io.export._sequence import MaskSequence
 
 MARKER = ".llb-export.json"
 
 log = logging.getLogger(__name__)
-
-
-@runtime_checkable
-class MaskSequence(Protocol):
-    """Masks of a clip, frame by frame: what exporters read (a workspace `Project` is one)."""
-
-    @property
-    def num_frames(self) -> int:
-        """Number of frames."""
-
-    @property
-    def fps(self) -> float:
-        """Frames per second."""
-
-    @property
-    def size(self) -> tuple[int, int]:
-        """(H, W) of frames and masks."""
-
-    @property
-    def objects(self) -> Sequence[ObjectSpec]:
-        """The declared objects."""
-
-    def frame_name(self, index: int) -> str:
-        """Name of frame `index` without extension ("00000")."""
-
-    def frame(self, index: int) -> np.ndarray:
-        """Source frame as (H, W, 3) uint8 RGB."""
-
-    def frame16(self, index: int) -> np.ndarray:
-        """Source frame as (H, W, 3) uint16 RGB."""
-
-    def has_mask(self, index: int) -> bool:
-        """True if frame `index` has a stored index mask (else `index_mask` is all zero)."""
-
-    def index_mask(self, index: int) -> np.ndarray:
-        """(H, W) uint8 index mask (all zero where nothing is annotated)."""
-
-    def soft_mask(self, index: int, obj_id: int) -> np.ndarray | None:
-        """(H, W) float32 soft mask in [0, 1] of one object, or None if none is stored."""
 
 
 class InMemorySequence:
@@ -187,6 +151,11 @@ class ExportOptions:
         return self.grow == 0 and self.feather == 0
 
 
+def planned(seq: MaskSequence, opts: ExportOptions) -> PlannedSequence:
+    """`seq` wrapped with the plan of `opts.frames` and `opts.missing`; iterate `.plan.frames`."""
+    return PlannedSequence(seq, plan_frames(seq, opts.frames, opts.missing))
+
+
 def object_mattes(
     seq: MaskSequence, index: int, objects: Sequence[ObjectSpec], opts: ExportOptions, use_soft: bool
 ) -> dict[int, np.ndarray]:
@@ -229,6 +198,25 @@ def _log_leftover(func: object, path: str, exc_info: tuple) -> None:
     log.warning("could not remove the replaced export at %s (%s); delete it by hand", path, exc_info[1])
 
 
+def is_export_folder(folder: str | Path) -> bool:
+    """True if `folder` holds an earlier LLB export (its marker file), which a new export may replace."""
+    return (Path(folder) / MARKER).exists()
+
+
+def folder_accepts_export(folder: str | Path) -> bool:
+    """True if a folder export may write `folder`: missing, empty, or an earlier LLB export (which it replaces).
+
+    A file, or a folder that cannot be read, does not accept one (an export tried there reports why).
+    """
+    folder = Path(folder)
+    try:
+        if not folder.exists():
+            return True
+        return folder.is_dir() and (not any(folder.iterdir()) or is_export_folder(folder))
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def staged_folder(out: Path, meta: dict[str, object]) -> Iterator[Path]:
     """Yield an empty staging folder beside `out`; on success it replaces `out` atomically.
@@ -241,7 +229,7 @@ def staged_folder(out: Path, meta: dict[str, object]) -> Iterator[Path]:
     if out.exists():
         if not out.is_dir():
             raise ExportError(f"{out}: exists and is a file; choose a folder path for this format.")
-        if any(out.iterdir()) and not (out / MARKER).exists():
+        if any(out.iterdir()) and not is_export_folder(out):
             raise ExportError(
                 f"{out}: folder is not empty and is not an earlier LLB export; choose a new "
                 "or empty folder so nothing of yours is overwritten."

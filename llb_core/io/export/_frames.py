@@ -20,7 +20,7 @@ import numpy as np
 from llb_core.io._errors import ExportError
 
 if TYPE_CHECKING:
-    from llb_core.io.export._common import ExportOptions, MaskSequence
+    from llb_core.io.export._sequence import MaskSequence
 
 MISSING_POLICIES = ("skip", "empty", "hold")
 
@@ -132,8 +132,3 @@ class PlannedSequence:
 
     def soft_mask(self, index: int, obj_id: int) -> np.ndarray | None:
         return self._seq.soft_mask(self._source(index), obj_id)
-
-
-def planned(seq: MaskSequence, opts: ExportOptions) -> PlannedSequence:
-    """`seq` wrapped with the plan of `opts.frames` and `opts.missing`; iterate `.plan.frames`."""
-    return PlannedSequence(seq, plan_frames(seq, opts.frames, opts.missing))

@@ -18,9 +18,10 @@ from llb_core.io.export._common import (
     hard_index,
     iterate_frames,
     object_mattes,
+    planned,
     staged_folder,
 )
-from llb_core.io.export._frames import PlannedSequence, planned
+from llb_core.io.export._frames import PlannedSequence
 
 
 def _meta(fmt: str, seq: PlannedSequence, objects: Sequence[ObjectSpec], opts: ExportOptions) -> dict:

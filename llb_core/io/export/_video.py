@@ -26,8 +26,9 @@ from llb_core.io.export._common import (
     combined_alpha,
     hard_index,
     iterate_frames,
+    planned,
 )
-from llb_core.io.export._frames import PlannedSequence, planned
+from llb_core.io.export._frames import PlannedSequence
 
 BT709_TAGS = ["-color_range", "tv", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
 RGB_TO_709 = "scale=out_color_matrix=bt709:out_range=tv:flags=accurate_rnd+full_chroma_int"

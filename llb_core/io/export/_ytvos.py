@@ -11,8 +11,7 @@ import numpy as np
 from llb_core.io._masks import write_index_mask
 from llb_core.io._objects import ObjectSpec
 from llb_core.io._progress import CancelFlag, ProgressFn
-from llb_core.io.export._common import ExportOptions, MaskSequence, hard_index, iterate_frames, staged_folder
-from llb_core.io.export._frames import planned
+from llb_core.io.export._common import ExportOptions, MaskSequence, hard_index, iterate_frames, planned, staged_folder
 
 
 def export_ytvos(
