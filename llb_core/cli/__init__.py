@@ -11,7 +11,7 @@ from llb_core.errors import LLBError
 
 # Subcommand modules, imported lazily so `llb --help` stays fast and one broken
 # subcommand does not take the others down with it.
-_SUBCOMMANDS: tuple[str, ...] = ("bench", "eval", "export", "propagate", "train")
+_SUBCOMMANDS: tuple[str, ...] = ("bench", "eval", "export", "project", "propagate", "train")
 
 
 class CliError(LLBError):

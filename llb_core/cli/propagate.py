@@ -1,4 +1,5 @@
-"""`llb propagate INPUT --mask FILE[:FRAME] ... --out DIR`: segment a whole clip from a few masks."""
+"""`llb propagate INPUT --mask FILE[:FRAME] ... --out DIR`: segment a whole clip from a few masks into a folder;
+`llb propagate --project P`: propagate a project (what is missing or stale, or from one frame), as the app does."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resolution", type=int, default=None, help="internal short side (default 320, see the model card)")
     p.add_argument("--mode", choices=("crop", "full"), default=None, help="search-region crops or full frame")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--project", help="a project folder: propagate what is missing or stale (or --from a frame)")
+    p.add_argument("--from", dest="start", type=int, default=None, help="with --project: propagate from this frame")
+    p.add_argument("--direction", choices=("forward", "backward", "both"), default="forward", help="with --from")
     p.set_defaults(func=run)
 
 
@@ -47,9 +51,66 @@ def _parse_mask_arg(text: str) -> tuple[Path, int | None]:
     return Path(text), None
 
 
-def run(args: argparse.Namespace) -> int:
+def _settings(args: argparse.Namespace) -> object:
+    from llb_core.inference import SessionSettings
+
+    settings = SessionSettings(device=args.device, precision=args.precision)
+    if args.resolution:
+        settings = settings.replace(resolution=args.resolution)
+    if args.mode:
+        settings = settings.replace(mode=args.mode)
+    return settings
+
+
+def _model(args: argparse.Namespace) -> object:
+    from llb_core.model.defaults import load_model
+
+    return load_model(
+        args.weights, variant=args.variant, backbone_weights=args.backbone_weights, allow_untrained=args.weights is None
+    )
+
+
+def run_project(args: argparse.Namespace) -> int:
+    """`--project P`: fill the missing and stale frames (or run from `--from`), writing through the project."""
     from llb_core.cli._progress import ProgressBar
-    from llb_core.inference import Session, SessionSettings
+    from llb_core.inference import Session
+    from llb_core.workspace import ClipState, Project, propagate_clip
+
+    if args.input or args.mask or args.out or args.demo or args.max_frames:
+        raise CliError("--project takes no INPUT, --mask, --out, --demo or --max-frames: the project has them")
+    project = Project.open(args.project)
+    try:
+        clip = ClipState(project)
+        if not clip.keyframes:
+            raise CliError(
+                f"{project.folder}: no keyframe yet; import masks with `llb project import {args.project} MASKS`"
+            )
+        if args.start is None and not clip.missing():
+            sys.stderr.write(f"{project.folder}: every frame has a mask and none is stale; nothing to do\n")
+            return 0
+        if args.start is not None and clip.run_mask(args.start) is None:
+            raise CliError(f"{project.folder}: frame {args.start} has no valid mask to propagate from")
+        session = Session(project.source, _model(args), clip, _settings(args))  # type: ignore[arg-type]
+        bar = None if args.quiet else ProgressBar(f"propagate {project.folder.name}")
+        report = propagate_clip(
+            clip, session, project.masks, start=args.start, direction=args.direction, soft=True, progress=bar
+        )
+        sys.stderr.write(
+            f"{report.frames} frames in {report.seconds:.1f} s ({report.fps:.2f} fps) on {session.device}; "
+            f"{len(clip.stale)} stale, {sum(not clip.has_mask(f) for f in range(clip.num_frames))} without a mask\n"
+        )
+    finally:
+        project.close()  # finished frames are recorded even after Ctrl+C
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.project:
+        return run_project(args)
+    if args.start is not None:
+        raise CliError("--from needs --project")
+    from llb_core.cli._progress import ProgressBar
+    from llb_core.inference import Session
     from llb_core.io import (
         FrameSourceError,
         LlbIoError,
@@ -59,7 +120,6 @@ def run(args: argparse.Namespace) -> int:
         write_index_mask,
         write_soft_mask,
     )
-    from llb_core.model.defaults import load_model
     from llb_core.resources import demo_clip, demo_mask
     from llb_core.workspace import ClipState, propagate_clip
 
@@ -96,16 +156,8 @@ def run(args: argparse.Namespace) -> int:
         if not mask.any():
             raise CliError(f"{path}: the mask holds no object (every pixel is background); paint at least one object")
         keyframes[frame] = mask
-    settings = SessionSettings(device=args.device, precision=args.precision)
-    if args.resolution:
-        settings = settings.replace(resolution=args.resolution)
-    if args.mode:
-        settings = settings.replace(mode=args.mode)
-    model = load_model(
-        args.weights, variant=args.variant, backbone_weights=args.backbone_weights, allow_untrained=args.weights is None
-    )
     clip = ClipState.detached(num_frames, source.size, keyframes)
-    session = Session(_Clipped(source, num_frames), model, clip, settings)
+    session = Session(_Clipped(source, num_frames), _model(args), clip, _settings(args))  # type: ignore[arg-type]
     out.mkdir(parents=True, exist_ok=True)
     names = [_frame_name(source, i) for i in range(num_frames)]
     for frame in sorted(keyframes):
