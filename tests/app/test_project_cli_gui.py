@@ -31,9 +31,12 @@ def test_gui_project_continues_on_the_command_line(qtbot, window, make_clip, cap
     assert doc.commit_mask(3, dog_mask(3), "correct")  # frames 4, 5 go stale
     assert doc.clip.stale == [4, 5]
     folder = doc.project.folder
-    qtbot.waitUntil(lambda: 3 in stored_masks(doc.project), timeout=RUN_TIMEOUT)
-    before = {f: m for f, m in stored_masks(doc.project).items() if f <= 3}
-    assert studio.close_document()  # queued mask writes reach the disk first
+    painted = doc.clip.mask(3)
+    qtbot.waitUntil(lambda: np.array_equal(stored_masks(doc.project).get(3), painted), timeout=RUN_TIMEOUT)
+    assert studio.close_document()
+    with Project.open(folder) as project:
+        before = {f: project.read_mask(f) for f in range(4)}
+    assert np.array_equal(before[3], painted)
     assert main(["propagate", "--project", str(folder), *CLI_FAST]) == 0
     assert "2 frames" in capsys.readouterr().err  # exactly the stale ones
     state = info(folder, capsys)
