@@ -54,6 +54,7 @@ class Track:
     values: torch.Tensor | None = None
     keys_version: int = -1
     window: Window | None = None  # the window of the last predicted frame
+    prob: torch.Tensor | None = None  # (H, W) merged probability on the last frame: the next location prior
 
 
 class Tracker:
@@ -185,13 +186,17 @@ class Tracker:
                 continue
             keys, values = self._memory_keys(track)
             assert track.tau is not None
-            out = self.model.segment(crops[window].features, track.tau, keys, values)
+            prior = None
+            if self.model.config.location_prior and track.prob is not None:
+                prior = self._crop_mask(track.prob, window).to(crops[window].image.dtype)
+            out = self.model.segment(crops[window].features, track.tau, keys, values, prior)
             logits.append(self._paste(out, window))
         return soft_aggregate(torch.stack(logits))
 
     def follow(self, track: Track, prob: torch.Tensor) -> None:
-        """Move the track's box to follow its merged probability (H, W)."""
+        """Move the track's box to follow its merged probability (H, W), kept as the next location prior."""
         track.box = update_box(track.box, prob)
+        track.prob = prob
 
 
 def initial_box(prob: torch.Tensor, fallback: Box | None, image_size: tuple[int, int]) -> Box:

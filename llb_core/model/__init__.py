@@ -10,7 +10,13 @@ import os
 from typing import Any
 
 from llb_core.model._weights import WeightsError
-from llb_core.model.checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
+from llb_core.model.checkpoint import (
+    CheckpointError,
+    add_location_prior,
+    load_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
 from llb_core.model.config import LLBConfig, get_config, register_variant, variant_names
 from llb_core.model.label_encoder import LabelEncoding
 from llb_core.model.llbnet import FrameFeatures, LLBNet
@@ -37,6 +43,7 @@ __all__ = [
     "LLBNet",
     "LabelEncoding",
     "WeightsError",
+    "add_location_prior",
     "create_model",
     "get_config",
     "load_checkpoint",

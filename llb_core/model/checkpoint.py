@@ -146,3 +146,24 @@ def load_checkpoint(
     full.update({name: t.to(expected[name].dtype) for name, t in state.items()})
     model.load_state_dict(full, strict=True)
     return model.eval()
+
+
+def add_location_prior(model: LLBNet, source: LLBNet) -> None:
+    """Load `source` (the same config without the location prior) into `model` (with it).
+
+    Every tensor is copied; each decoder level's first convolution gains one input channel, the prior,
+    whose weights start at zero, so `model` gives exactly `source`'s logits until it is trained.
+    """
+    if source.config.location_prior or not model.config.location_prior:
+        raise ValueError("add_location_prior: the source must lack the prior and the model must have it")
+    state = model.state_dict()
+    for name, tensor in source.state_dict().items():
+        target = state[name]
+        if target.shape == tensor.shape:
+            target.copy_(tensor)
+        elif target.dim() == 4 and target.shape[1] == tensor.shape[1] + 1 and name.startswith("decoder."):
+            target.zero_()
+            target[:, : tensor.shape[1]] = tensor
+        else:
+            raise ValueError(f"add_location_prior: {name} is {tuple(tensor.shape)}, expected {tuple(target.shape)}")
+    model.load_state_dict(state)

@@ -30,6 +30,7 @@ class LLBConfig:
     filter_size: int = 3  # kernel of the target model tau
     init_reg: float = 0.01  # initial s, lambda = s^2
     decoder_widths: tuple[int, ...] = (256, 128, 128, 64)  # deepest to shallowest
+    location_prior: bool = False  # the decoder also sees where the object was on the previous frame
 
     def __post_init__(self) -> None:
         if self.variant not in ("lwl", "joint", "llb"):

@@ -50,11 +50,11 @@ class CAB(nn.Module):
 class DecoderLevel(nn.Module):
     """One decoder level (see module docstring)."""
 
-    def __init__(self, *, feature_dim: int, target_dim: int, width: int, out_width: int) -> None:
+    def __init__(self, *, feature_dim: int, target_dim: int, width: int, out_width: int, prior_dim: int = 0) -> None:
         super().__init__()
         self.reduce = nn.Sequential(nn.Conv2d(feature_dim, width, 1), nn.ReLU(inplace=True), nn.Conv2d(width, width, 1))
         self.transform = nn.Sequential(
-            nn.Conv2d(width + target_dim, width, 3, 1, 1),
+            nn.Conv2d(width + target_dim + prior_dim, width, 3, 1, 1),
             nn.ReLU(inplace=True),
             nn.Conv2d(width, width, 3, 1, 1),
             nn.ReLU(inplace=True),
@@ -66,11 +66,16 @@ class DecoderLevel(nn.Module):
         self.rrb2 = RRB(width)
         self.proj = nn.Conv2d(width, out_width, 1)
 
-    def forward(self, features: torch.Tensor, target: torch.Tensor, deep: torch.Tensor | None) -> torch.Tensor:
-        """Backbone features (B, Cf, h, w), target encoding (B, D, h', w'), deeper output or None."""
+    def forward(
+        self, features: torch.Tensor, target: torch.Tensor, deep: torch.Tensor | None, prior: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Backbone features (B, Cf, h, w), target encoding (B, D, h', w'), deeper output or None, and the
+        location prior (B, 1, H, W) when the level was built with `prior_dim` 1."""
         x = self.reduce(features)
-        t = F.interpolate(target, size=x.shape[-2:], mode="bilinear", align_corners=False)
-        x = self.rrb1(self.transform(torch.cat([x, t], dim=1)))
+        parts = [x, F.interpolate(target, size=x.shape[-2:], mode="bilinear", align_corners=False)]
+        if prior is not None:
+            parts.append(F.adaptive_avg_pool2d(prior.to(x.dtype), x.shape[-2:]))
+        x = self.rrb1(self.transform(torch.cat(parts, dim=1)))
         x = self.cab(x, F.adaptive_avg_pool2d(x, 1) if deep is None else deep)
         return self.proj(self.rrb2(x))
 
@@ -82,28 +87,57 @@ class Decoder(nn.Module):
         feature_dims: channels per backbone level, keys `layer1`..`layer4`.
         target_dim: D, channels of the fused target encoding.
         widths: decoder widths from deepest to shallowest level (paper: 256, 128, 128, 64).
+        location_prior: every level also takes a one-channel location prior (the object's soft mask on the
+            previous frame, in this frame's coordinates), so the network can prefer where the object just was
+            over anything that merely looks like it.
     """
 
     def __init__(
-        self, *, feature_dims: dict[str, int], target_dim: int, widths: tuple[int, ...] = (256, 128, 128, 64)
+        self,
+        *,
+        feature_dims: dict[str, int],
+        target_dim: int,
+        widths: tuple[int, ...] = (256, 128, 128, 64),
+        location_prior: bool = False,
     ) -> None:
         super().__init__()
+        self.location_prior = location_prior
         order = LEVELS[::-1]  # deepest first
         outs = (*widths[1:], widths[-1])
         self.levels = nn.ModuleDict(
             {
-                name: DecoderLevel(feature_dim=feature_dims[name], target_dim=target_dim, width=wi, out_width=wo)
+                name: DecoderLevel(
+                    feature_dim=feature_dims[name],
+                    target_dim=target_dim,
+                    width=wi,
+                    out_width=wo,
+                    prior_dim=int(location_prior),
+                )
                 for name, wi, wo in zip(order, widths, outs, strict=True)
             }
         )
         self.head1 = nn.Conv2d(widths[-1], 32, 3, 1, 1)
         self.head2 = nn.Conv2d(32, 1, 3, 1, 1)
 
-    def forward(self, features: dict[str, torch.Tensor], target: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        """Backbone levels and target encoding (B, D, h, w) -> logits (B, 1, *size)."""
+    def forward(
+        self,
+        features: dict[str, torch.Tensor],
+        target: torch.Tensor,
+        size: tuple[int, int],
+        prior: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Backbone levels and target encoding (B, D, h, w) -> logits (B, 1, *size).
+
+        `prior` (B, 1, H', W') in [0, 1] is needed when built with `location_prior` (zeros: no prior known)
+        and refused otherwise.
+        """
+        if self.location_prior and prior is None:
+            prior = target.new_zeros((target.shape[0], 1, *size))
+        elif prior is not None and not self.location_prior:
+            raise ValueError("this decoder was built without a location prior")
         x: torch.Tensor | None = None
         for name, level in self.levels.items():
-            x = level(features[name], target, x)
+            x = level(features[name], target, x, prior)
         assert x is not None
         x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
         x = F.relu(self.head1(x))

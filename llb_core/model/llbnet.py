@@ -81,7 +81,12 @@ class LLBNet(nn.Module):
         else:
             self.label_encoder = MaskLabelEncoder(label_dim=d, with_values=config.transduction)
         self.fusion: nn.Module | None = {"none": None, "sum": SumFusion(), "gated": GatedFusion(dim=d)}[config.fusion]
-        self.decoder = Decoder(feature_dims=self.backbone.channels, target_dim=d, widths=config.decoder_widths)
+        self.decoder = Decoder(
+            feature_dims=self.backbone.channels,
+            target_dim=d,
+            widths=config.decoder_widths,
+            location_prior=config.location_prior,
+        )
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.pad_multiple = max(self.backbone.strides.values())
@@ -197,23 +202,39 @@ class LLBNet(nn.Module):
         e1 = self.transduction.decode(frame.transformer, keys, values)
         return self.fusion(e1, e2)
 
-    def decode(self, frame: FrameFeatures, target: torch.Tensor) -> torch.Tensor:
-        """Logits (B, 1, H, W) at the unpadded frame size from E_tar (B, D, h, w)."""
+    def decode(self, frame: FrameFeatures, target: torch.Tensor, prior: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits (B, 1, H, W) at the unpadded frame size from E_tar (B, D, h, w).
+
+        `prior` (B, 1, H, W) in [0, 1]: the object's soft mask on the previous frame in this frame's
+        coordinates, used by models with `config.location_prior` (None there: no prior known) and ignored
+        by the others.
+        """
         padded = frame.levels["layer1"].shape[-2] * 4, frame.levels["layer1"].shape[-1] * 4
-        logits = self.decoder(frame.levels, target, padded)
+        if not self.config.location_prior:
+            prior = None
+        elif prior is not None:
+            prior = self._pad(prior)
+        logits = self.decoder(frame.levels, target, padded, prior)
         return logits[..., : frame.size[0], : frame.size[1]]
 
     def segment(
-        self, frame: FrameFeatures, tau: torch.Tensor, keys: torch.Tensor | None, values: torch.Tensor | None
+        self,
+        frame: FrameFeatures,
+        tau: torch.Tensor,
+        keys: torch.Tensor | None,
+        values: torch.Tensor | None,
+        prior: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """One-channel logits (B, 1, H, W) for the current frame given the memory state."""
-        return self.decode(frame, self.target_encoding(frame, tau, keys, values))
+        """One-channel logits (B, 1, H, W) for the current frame given the memory state (and the
+        location prior (B, 1, H, W), see `decode`)."""
+        return self.decode(frame, self.target_encoding(frame, tau, keys, values), prior)
 
     # ----------------------------------------------------------------------------------- training
     def forward(
         self,
         images: torch.Tensor,
         first_mask: torch.Tensor,
+        priors: torch.Tensor | None = None,
         *,
         init_iterations: int = 5,
         update_iterations: int = 2,
@@ -227,6 +248,7 @@ class LLBNet(nn.Module):
         Args:
             images: (B, Q, 3, H, W) RGB in [0, 1]; frame 0 is the reference.
             first_mask: (B, 1, H, W) reference mask in [0, 1].
+            priors: (B, Q-1, 1, H, W) location priors of frames 1..Q-1 (see `decode`), or None.
 
         Returns:
             "logits": (B, Q-1, 1, H, W) for frames 1..Q-1; "encodings": the Q label encodings used.
@@ -249,7 +271,7 @@ class LLBNet(nn.Module):
             if self.transduction is not None:
                 keys = self.encode_memory(torch.stack(tfs, dim=1))  # type: ignore[arg-type]
                 values = torch.stack(e1s, dim=1)  # type: ignore[arg-type]
-            out = self.segment(frame, tau, keys, values)
+            out = self.segment(frame, tau, keys, values, None if priors is None else priors[:, t - 1])
             logits.append(out)
             if t == q - 1:
                 break

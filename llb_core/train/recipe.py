@@ -75,6 +75,7 @@ class Recipe:
     checkpoint_minutes: float
     log_every: int
     seed: int
+    location_prior: bool = False  # model: the decoder sees the previous frame's mask (simulated in training)
 
     def __post_init__(self) -> None:
         if self.variant not in ("lwl", "joint", "llb"):
@@ -144,7 +145,7 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
     values = _legacy(values)
     names = {f.name: f for f in dataclasses.fields(Recipe)}
     unknown = sorted(set(values) - set(names))
-    missing = sorted(set(names) - set(values))
+    missing = sorted(n for n, f in names.items() if n not in values and f.default is dataclasses.MISSING)
     if unknown or missing:
         raise LLBError(f"recipe: unknown settings {unknown}, missing settings {missing}")
     out = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}

@@ -4,6 +4,7 @@ atomic checkpoints every few minutes, exact resume, and DistributedDataParallel 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -18,9 +19,10 @@ import torch
 import torch.distributed as dist
 
 from llb_core.errors import LLBError, new_file_mode
-from llb_core.model import LLBNet, create_model, load_checkpoint, save_checkpoint
+from llb_core.model import LLBNet, add_location_prior, create_model, load_checkpoint, save_checkpoint
 from llb_core.train.data import collate
 from llb_core.train.losses import bce_loss, cosine_similarity_loss, lovasz_loss
+from llb_core.train.prior import simulate_priors
 from llb_core.train.recipe import Recipe
 from llb_core.train.sources import build_training_data
 
@@ -59,7 +61,8 @@ class Trainer:
         out_dir: run folder.
         resume: continue from `out_dir/train_state.pt` exactly (model, optimizer, schedule, RNG).
         init_from: start from the weights of an inference checkpoint (e.g. the shipped ones) instead of a
-            fresh initialisation; its config must match the recipe's model.
+            fresh initialisation; its config must match the recipe's model, or lack only the location prior
+            (which then starts with zero weights: the same outputs as the checkpoint).
         device: torch device (default: CPU, or this rank's GPU under torchrun with CUDA).
     """
 
@@ -79,7 +82,9 @@ class Trainer:
             device = torch.device("cuda", self.world.rank % torch.cuda.device_count())
         self.device = device or torch.device("cpu")
         torch.manual_seed(recipe.seed)
-        self.model: LLBNet = create_model(recipe.variant, decoder_widths=recipe.decoder_widths).to(self.device)
+        self.model: LLBNet = create_model(
+            recipe.variant, decoder_widths=recipe.decoder_widths, location_prior=recipe.location_prior
+        ).to(self.device)
         if init_from is not None:
             self._init_from(Path(init_from))
         if recipe.freeze_backbone:
@@ -106,11 +111,14 @@ class Trainer:
     # --------------------------------------------------------------------------------- state
     def _init_from(self, path: Path) -> None:
         source = load_checkpoint(path, variant=self.recipe.variant)
-        if source.config != self.model.config:
+        if source.config == self.model.config:
+            self.model.load_state_dict(source.state_dict())
+        elif source.config == dataclasses.replace(self.model.config, location_prior=False):
+            add_location_prior(self.model, source)
+        else:
             raise LLBError(
                 f"{path}: its model config differs from the recipe's ({source.config} vs {self.model.config})"
             )
-        self.model.load_state_dict(source.state_dict())
 
     def _state(self) -> dict[str, Any]:
         trainable = {n: t for n, t in self.model.state_dict().items() if not n.startswith("backbone.")}
@@ -167,10 +175,11 @@ class Trainer:
         """One optimisation step; returns the loss terms."""
         r = self.recipe
         images, masks = self._batch()
+        priors = simulate_priors(masks, self.rng) if r.location_prior else None
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(r.precision)
         with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             out = self.net(
-                images, masks[:, 0], init_iterations=r.init_iterations, update_iterations=r.update_iterations
+                images, masks[:, 0], priors, init_iterations=r.init_iterations, update_iterations=r.update_iterations
             )
         probs = torch.sigmoid(out["logits"].float())
         lovasz = lovasz_loss(probs, masks[:, 1:])
