@@ -135,3 +135,11 @@ def test_training_can_start_from_shipped_style_weights(shared_data, tmp_path):
         torch.testing.assert_close(b[name], a[name].to(b[name].dtype), rtol=2e-3, atol=1e-3)
     with pytest.raises(LLBError, match="config differs"):
         Trainer(recipe.replace(decoder_widths=(16, 16, 16, 16)), tmp_path / "c", init_from=final)
+    # weights without the location prior start a run with it: the prior's input weights start at zero
+    prior = Trainer(recipe.replace(location_prior=True, synthetic_iterations=0), tmp_path / "p", init_from=final)
+    for name, tensor in prior.model.state_dict().items():
+        if tensor.shape != a[name].shape:
+            assert name.endswith("transform.0.weight") and float(tensor[:, -1].abs().sum()) == 0
+            tensor = tensor[:, :-1]
+        torch.testing.assert_close(tensor, a[name].to(tensor.dtype), rtol=2e-3, atol=1e-3)
+    assert prior.train(max_iterations=1) is None and prior.iteration == 1
