@@ -34,11 +34,16 @@ def main() -> int:
     parser.add_argument("--resolution", type=int, default=None)
     parser.add_argument("--mode", default=None, choices=["crop", "full"])
     parser.add_argument("--precision", default="auto")
+    parser.add_argument("--finetune", type=int, default=0, help="test-time fine-tuning steps per run")
+    parser.add_argument("--sequences", nargs="+", default=None, help="a subset of the five clips")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     counts = None if args.corrections is None else parse_counts(args.corrections)
     rows: dict[str, dict[str, float]] = {}
     for root, sequences in SPLITS:
+        sequences = [s for s in sequences if args.sequences is None or s in args.sequences]
+        if not sequences:
+            continue
         report = evaluate(
             root,
             sequences,
@@ -48,6 +53,7 @@ def main() -> int:
             mode=args.mode,
             precision=args.precision,
             corrections=counts,
+            finetune_steps=args.finetune,
         )
         for seq in report.sequences:
             row = {"J": 100 * seq.j, "F": 100 * seq.f, "J&F": 100 * seq.jf, "fps": seq.fps}

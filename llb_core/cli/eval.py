@@ -41,8 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-frames", type=int, default=None, metavar="N", help="only the first N frames (N >= 3)")
     p.add_argument("--weights", default=None, help="checkpoint (default: the shipped weights)")
     p.add_argument("--variant", default=None, choices=("lwl", "joint", "llb"), help="require this variant")
-    p.add_argument("--resolution", type=int, default=None, help="internal short side (default: the engine's, 256)")
-    p.add_argument("--mode", choices=("crop", "full"), default=None, help="crops or full frame (default: full)")
+    p.add_argument("--resolution", type=int, default=None, help="internal short side (default: the engine's, 320)")
+    p.add_argument("--mode", choices=("crop", "full"), default=None, help="crops or full frame (default: the engine's)")
+    p.add_argument("--finetune", type=int, default=0, metavar="STEPS", help="test-time fine-tuning steps (0: off)")
     p.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, cuda:1, mps")
     p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
     p.add_argument("--save-masks", default=None, metavar="DIR", help="write predicted masks to DIR/<seq>/")
@@ -67,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         if args.save_masks is not None:
             raise CliError("--corrections and --save-masks exclude each other: save the masks without --corrections")
 
+    if args.finetune < 0:
+        raise CliError(f"--finetune {args.finetune}: give a number of steps >= 0 (0: off)")
     if args.max_frames is not None and args.max_frames < 3:
         raise CliError(f"--max-frames {args.max_frames}: first and last frames are not scored; give at least 3")
     if args.resolution is not None and not 64 <= args.resolution <= 4096:
@@ -101,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         on_sequence=on_sequence,
         corrections=counts,
         resolution_folder=args.res_folder,
+        finetune_steps=args.finetune,
     )
     sys.stdout.write(f"method: {report.method}\n")
     sys.stdout.write(report.table())

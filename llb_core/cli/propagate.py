@@ -36,6 +36,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
     p.add_argument("--resolution", type=int, default=None, help="internal short side (default 320, see the model card)")
     p.add_argument("--mode", choices=("crop", "full"), default=None, help="search-region crops or full frame")
+    p.add_argument(
+        "--finetune",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="test-time fine-tuning: train a copy of the model on the keyframes for STEPS steps first (0: off)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--project", help="a project folder: propagate what is missing or stale (or --from a frame)")
     p.add_argument("--from", dest="start", type=int, default=None, help="with --project: propagate from this frame")
@@ -54,7 +61,9 @@ def _parse_mask_arg(text: str) -> tuple[Path, int | None]:
 def _settings(args: argparse.Namespace) -> object:
     from llb_core.inference import SessionSettings
 
-    settings = SessionSettings(device=args.device, precision=args.precision)
+    if args.finetune < 0:
+        raise CliError(f"--finetune {args.finetune}: give a number of steps >= 0 (0: off)")
+    settings = SessionSettings(device=args.device, precision=args.precision, finetune_steps=args.finetune)
     if args.resolution:
         settings = settings.replace(resolution=args.resolution)
     if args.mode:

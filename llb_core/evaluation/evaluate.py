@@ -221,6 +221,7 @@ def make_method(
     mode: str | None = None,
     device: str = "auto",
     precision: str = "auto",
+    finetune_steps: int = 0,
 ) -> Method:
     """The propagation function for a method name; "llb" loads the model once here.
 
@@ -235,7 +236,7 @@ def make_method(
         from llb_core.evaluation.engine_method import EngineMethod
         from llb_core.inference import SessionSettings
 
-        settings = SessionSettings(device=device, precision=precision)  # resolution and mode: engine defaults
+        settings = SessionSettings(device=device, precision=precision, finetune_steps=finetune_steps)
         if resolution is not None:
             settings = settings.replace(resolution=resolution)
         if mode is not None:
@@ -318,6 +319,7 @@ def evaluate(
     propagator: Method | None = None,
     corrections: list[int] | None = None,
     resolution_folder: str | None = None,
+    finetune_steps: int = 0,
 ) -> EvalReport:
     """Propagate each sequence from its first mask with `method` and score it.
 
@@ -333,6 +335,7 @@ def evaluate(
         corrections: also report the corrections curve at these numbers of corrections, e.g. [0, 1, 2, 4]
             (method "llb" only, through the engine's keyframes; not with `save_masks`).
         resolution_folder: the root's resolution folder (e.g. "240p"); None: the only one it holds.
+        finetune_steps: test-time fine-tuning steps on each run's keyframes (method "llb"; 0: off).
 
     Returns:
         The report.
@@ -366,7 +369,14 @@ def evaluate(
                 "to score. Add the annotations or leave the sequence out with --sequences."
             )
     run = propagator or make_method(
-        method, weights=weights, variant=variant, resolution=resolution, mode=mode, device=device, precision=precision
+        method,
+        weights=weights,
+        variant=variant,
+        resolution=resolution,
+        mode=mode,
+        device=device,
+        precision=precision,
+        finetune_steps=finetune_steps,
     )
     results = []
     for seq, first in zip(opened, first_masks, strict=True):

@@ -288,7 +288,7 @@ class Session:
 
     def iter_run(self, run: Run, *, cancel: CancelCheck = None) -> Iterator[FrameResult]:
         """Yield each frame of `run` as it is finished; stops between frames when `cancel` fires."""
-        tracker = Tracker(self.model, self.settings, self.device, self.size)
+        tracker = Tracker(self._model_for(run), self.settings, self.device, self.size)
         start_label = self.mask(run.start)
         if start_label is None:
             raise ValueError(f"frame {run.start} has no mask to propagate from")
@@ -310,6 +310,22 @@ class Session:
                 since_update = 0
             self.results.put(t, result.mask, provenance)
             yield result
+
+    def _model_for(self, run: Run) -> LLBNet:
+        """The session's model, or with test-time fine-tuning on, a copy tuned on the run's keyframes."""
+        if self.settings.finetune_steps <= 0:
+            return self.model
+        from llb_core.inference.finetune import FinetuneSettings, finetuned
+
+        frames = [run.start, *memory_keyframes(run.start, run.direction, self.keyframes, self.settings.keyframes_in_memory)]
+        examples = []
+        for k in dict.fromkeys(frames):
+            kf = self.clip.keyframe(k)
+            if kf is not None:
+                mask = np.where(np.isin(kf.mask, list(kf.annotated)), kf.mask, 0).astype(np.uint8)
+                examples.append((self.frames.read(k), mask))
+        tuning = FinetuneSettings(steps=self.settings.finetune_steps, lr=self.settings.finetune_lr)
+        return finetuned(self.model, examples, tuning, self.dtype)
 
     def _step(self, tracker: Tracker, tracks: list[Track], t: int, update: bool, provenance: Provenance) -> FrameResult:
         """Predict frame `t`, inject its annotations, update memories and boxes."""
@@ -379,6 +395,6 @@ class Session:
                 track.bank.add(sample)
                 if last:
                     x, e2, w, v = track.bank.learner_inputs()
-                    track.tau = self.model.fit(x, e2, w, v, iterations=self.settings.init_iterations)
+                    track.tau = tracker.model.fit(x, e2, w, v, iterations=self.settings.init_iterations)
             tracks.append(track)
         return tracks

@@ -39,6 +39,8 @@ class SessionSettings:
     device: str = "auto"  # "auto" (CUDA, then MPS, then CPU), or a torch device string
     precision: Precision = "auto"  # autocast precision; "auto": bf16 on CPUs with native bf16, fp16 on CUDA
     channels_last: bool = True  # NHWC convolutions (faster on CPU and recent GPUs)
+    finetune_steps: int = 0  # test-time fine-tuning: training steps on a run's keyframes first (0: off)
+    finetune_lr: float = 1e-4
 
     def __post_init__(self) -> None:
         checks = {
@@ -50,6 +52,7 @@ class SessionSettings:
             "keyframes_in_memory * pinned_floor must stay below 1": self.keyframes_in_memory * self.pinned_floor < 1,
             "transformer_samples must be >= 1": self.transformer_samples >= 1,
             "precision must be auto, fp32, bf16 or fp16": self.precision in ("auto", "fp32", "bf16", "fp16"),
+            "finetune_steps must be >= 0 and finetune_lr > 0": self.finetune_steps >= 0 and self.finetune_lr > 0,
         }
         failed = [message for message, ok in checks.items() if not ok]
         if failed:
