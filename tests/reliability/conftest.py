@@ -111,7 +111,7 @@ def _bad_files(bad: Path, video: Path) -> None:
     (bad / "zero.png").write_bytes(b"")
     (bad / "truncated.png").write_bytes((bad.parent / "mask.png").read_bytes()[:40])
     write_index_mask(bad / "wrong_size.png", np.ones((H, W - 1), np.uint8))
-    Image.fromarray((square_mask().astype(np.uint16) * 65535)).save(bad / "sixteen_bit.png")
+    Image.fromarray(square_mask().astype(np.uint16) * 65535).save(bad / "sixteen_bit.png")
     rng = np.random.default_rng(17)
     Image.fromarray(rng.integers(0, 256, (H, W, 3), dtype=np.uint8)).save(bad / "rgb.png")
     grey = np.zeros((H, W), np.uint8)
@@ -201,7 +201,9 @@ def small_tmpfs(path: Path, size_kb: int) -> Iterator[Path]:
         ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(path)], capture_output=True, check=False
     )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.decode().strip()}); the patched-write test covers it")
+        pytest.skip(
+            f"cannot mount a small tmpfs here ({done.stderr.decode().strip()}); the patched-write test covers it"
+        )
     try:
         yield path
     finally:

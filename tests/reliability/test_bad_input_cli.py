@@ -39,6 +39,10 @@ def _corrupt_project(w: World, t: Path, manifest: str | None) -> Path:
     return copy
 
 
+def _export_into(fmt: str, name: str) -> Callable[[World, Path], list[str]]:
+    return lambda w, t: ["export", str(w.project), "--format", fmt, "--out", str(t / name), "-q"]
+
+
 CASES: dict[str, Case] = {
     # propagate: inputs
     "propagate missing input": Case(lambda w, t: _prop(w, t, src=t / "nope.mp4"), lambda w, t: "nope.mp4"),
@@ -52,9 +56,7 @@ CASES: dict[str, Case] = {
     ),
     # propagate: masks
     "propagate missing mask": Case(lambda w, t: _prop(w, t, mask=str(t / "absent.png")), lambda w, t: "absent.png"),
-    "propagate zero-length mask": Case(
-        lambda w, t: _prop(w, t, mask=str(w.bad / "zero.png")), lambda w, t: "zero.png"
-    ),
+    "propagate zero-length mask": Case(lambda w, t: _prop(w, t, mask=str(w.bad / "zero.png")), lambda w, t: "zero.png"),
     "propagate truncated mask": Case(
         lambda w, t: _prop(w, t, mask=str(w.bad / "truncated.png")), lambda w, t: "truncated.png"
     ),
@@ -169,9 +171,7 @@ CASES: dict[str, Case] = {
     ),
     **{
         f"export {fmt} into read-only{sub}": Case(
-            (lambda fmt, name: lambda w, t: ["export", str(w.project), "--format", fmt, "--out", str(t / name), "-q"])(
-                fmt, f"ro{sub}{suffix}"
-            ),
+            _export_into(fmt, f"ro{sub}{suffix}"),
             lambda w, t: "ro",
             read_only="ro",
         )
@@ -186,7 +186,9 @@ CASES: dict[str, Case] = {
     ),
     # eval
     "eval missing root": Case(lambda w, t: ["eval", str(t / "nope"), "--method", "copy"], lambda w, t: "nope"),
-    "eval root is a file": Case(lambda w, t: ["eval", str(w.bad / "a_file"), "--method", "copy"], lambda w, t: "a_file"),
+    "eval root is a file": Case(
+        lambda w, t: ["eval", str(w.bad / "a_file"), "--method", "copy"], lambda w, t: "a_file"
+    ),
     "eval root without DAVIS layout": Case(lambda w, t: ["eval", str(w.clip), "--method", "copy"], lambda w, t: "clip"),
     "eval --save-masks FILE": Case(
         lambda w, t: ["eval", str(w.root), "--method", "copy", "--save-masks", str(w.bad / "a_file")],
