@@ -38,6 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     except LLBError as err:
         sys.stderr.write(f"llb {args.command}: error: {' '.join(str(err).split())}\n")
         return 2
+    except OSError as err:
+        # A file the checks could not foresee (it changed under us, the disk filled up): still one line naming it.
+        logging.getLogger(__name__).debug("llb %s failed", args.command, exc_info=True)
+        where = f"{err.filename}: " if err.filename else ""
+        sys.stderr.write(
+            f"llb {args.command}: error: {where}{err.strerror or err}; check that the path exists and is writable "
+            "and that the disk has free space (-v shows where it happened)\n"
+        )
+        return 2
     except KeyboardInterrupt:
         sys.stderr.write(f"llb {args.command}: cancelled\n")
         return 130

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from llb_core.cli import CliError
+from llb_core.cli import _checks as checks
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `bench model`."""
@@ -35,6 +38,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_model(args: argparse.Namespace) -> int:
+    """Time every model component on random input."""
+    for option, value in (("--height", args.height), ("--width", args.width)):
+        checks.at_least(option, value, 64, "pixels; the backbone needs at least 64")
+    checks.at_least("--memory", args.memory, 1, "memory samples")
+    checks.at_least("--repeats", args.repeats, 1, "timed calls")
+    checks.at_least("--threads", args.threads, 1, "CPU threads")
+    if args.backbone_weights is not None:
+        checks.existing(args.backbone_weights, "backbone weights file")
     import torch
 
     from llb_core.evaluation.benchmark import benchmark_model, format_table
@@ -66,8 +77,17 @@ def run_model(args: argparse.Namespace) -> int:
 
 
 def run_propagate(args: argparse.Namespace) -> int:
+    """Engine speed and memory; an explicit --clip must exist (no silent fallback to the synthetic clip)."""
     from pathlib import Path
 
+    if args.clip is not None and not Path(args.clip).is_dir():
+        raise CliError(f"{args.clip}: no such folder of frames; give --clip a folder of 854x480 frames or leave it out")
+    checks.checkpoint(args.weights)
+    checks.resolution(args.resolution)
+    checks.resolution(args.long_resolution)
+    checks.at_least("--frames", args.frames, 1, "frames per speed run")
+    checks.at_least("--long-frames", args.long_frames, 0, "0 skips the long clip")
+    checks.at_least("--threads", args.threads, 1, "CPU threads")
     import numpy as np
     import torch
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from llb_core.cli import CliError
+from llb_core.cli import _checks as checks
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,12 +72,18 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--finetune {args.finetune}: give a number of steps >= 0 (0: off)")
     if args.max_frames is not None and args.max_frames < 3:
         raise CliError(f"--max-frames {args.max_frames}: first and last frames are not scored; give at least 3")
-    if args.resolution is not None and not 64 <= args.resolution <= 4096:
-        raise CliError(f"--resolution {args.resolution}: give a short side between 64 and 4096")
-    if args.method == "llb" and args.weights is not None and not Path(args.weights).is_file():
-        raise CliError(f"{args.weights}: checkpoint not found; give the path of a file written by `llb train`")
-    if args.json is not None and Path(args.json).is_dir():
-        raise CliError(f"{args.json}: is a folder; give a file name for --json")
+    checks.resolution(args.resolution)
+    root = checks.existing(args.root, "data root (the folder holding JPEGImages/ and Annotations/)")
+    if not root.is_dir():
+        raise CliError(f"{root}: is a file; give DATA_ROOT, the folder holding JPEGImages/ and Annotations/")
+    if args.method == "llb":
+        checks.checkpoint(args.weights)
+    if args.json is not None:
+        checks.output_file(args.json, "--json")
+    if args.save_masks is not None:
+        checks.output_folder(args.save_masks, "--save-masks")
+    if args.method == "llb":
+        checks.device(args.device)
 
     def on_sequence(result: SequenceResult) -> None:
         if not args.quiet:

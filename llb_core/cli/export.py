@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from llb_core.cli import CliError
+from llb_core.cli import _checks as checks
 from llb_core.cli._progress import ProgressBar
 
 
@@ -51,6 +52,20 @@ def _is_plain_mask_folder(folder: Path, manifest_name: str) -> bool:
     return any(f.suffix.lower() == ".png" for f in folder.rglob("*"))
 
 
+# Formats that write one file; the others write a folder.
+FILE_FORMATS = ("coco", "matte", "overlay", "prores")
+
+
+def _check_out(fmt: str, out: Path) -> None:
+    """The output must be writable where the export stages it: beside `out`, and `out` itself when it exists."""
+    if fmt in FILE_FORMATS:
+        checks.output_file(out, "--out")
+        return
+    checks.output_folder(out)
+    if out.exists():
+        checks.output_folder(out.absolute().parent)
+
+
 def run(args: argparse.Namespace) -> int:
     """Open the project and export it; library errors become one-line `CliError`s."""
     from llb_core.io import LlbIoError
@@ -65,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
             f"{folder} is a plain mask folder (PNG files, no {MANIFEST_NAME}), not an LLB project; make a project "
             f"of it with `llb project create CLIP --out P` then `llb project import P {folder}`, and export P"
         )
+    _check_out(args.format, Path(args.out))
     try:
         project = Project.open(args.project)
         try:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from llb_core.cli import CliError
+from llb_core.cli import _checks as checks
 
 DEMO_OUT = "demo_out"
 
@@ -47,6 +48,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--project", help="a project folder: propagate what is missing or stale (or --from a frame)")
     p.add_argument("--from", dest="start", type=int, default=None, help="with --project: propagate from this frame")
     p.add_argument("--direction", choices=("forward", "backward", "both"), default="forward", help="with --from")
+    p.add_argument("--overwrite", action="store_true", help="replace the masks an earlier run left in --out")
+    p.add_argument(
+        "--max-objects",
+        type=int,
+        default=None,
+        metavar="N",
+        help="refuse masks with more than N object ids (default 50: more is nearly always noise)",
+    )
     p.set_defaults(func=run)
 
 
@@ -79,15 +88,30 @@ def _model(args: argparse.Namespace) -> object:
     )
 
 
+def _check_engine_args(args: argparse.Namespace) -> None:
+    """Options that need no file: refused before anything is opened."""
+    checks.resolution(args.resolution)
+    checks.at_least("--max-frames", args.max_frames, 1, "frames to propagate")
+    checks.at_least("--max-objects", args.max_objects, 1, "object ids one mask may hold")
+    checks.checkpoint(args.weights)
+    if args.backbone_weights is not None and not Path(args.backbone_weights).is_file():
+        raise CliError(f"{args.backbone_weights}: backbone weights file not found; check --backbone-weights")
+
+
 def run_project(args: argparse.Namespace) -> int:
     """`--project P`: fill the missing and stale frames (or run from `--from`), writing through the project."""
-    from llb_core.cli._progress import ProgressBar
-    from llb_core.inference import Session
-    from llb_core.workspace import ClipState, Project, propagate_clip
-
     if args.input or args.mask or args.out or args.demo or args.max_frames:
         raise CliError("--project takes no INPUT, --mask, --out, --demo or --max-frames: the project has them")
-    project = Project.open(args.project)
+    if args.overwrite or args.max_objects is not None:
+        raise CliError("--project takes no --overwrite or --max-objects: it replaces only missing and stale frames")
+    _check_engine_args(args)
+    folder = checks.existing(args.project, "project folder")
+    if not folder.is_dir():
+        raise CliError(f"{folder}: is a file, not a project folder; give --project the folder that holds manifest.json")
+    checks.output_folder(folder, "--project")
+    from llb_core.workspace import ClipState, Project, propagate_clip
+
+    project = Project.open(folder)
     try:
         clip = ClipState(project)
         if not clip.keyframes:
@@ -99,6 +123,10 @@ def run_project(args: argparse.Namespace) -> int:
             return 0
         if args.start is not None and clip.run_mask(args.start) is None:
             raise CliError(f"{project.folder}: frame {args.start} has no valid mask to propagate from")
+        checks.device(args.device)
+        from llb_core.cli._progress import ProgressBar
+        from llb_core.inference import Session
+
         session = Session(project.source, _model(args), clip, _settings(args))  # type: ignore[arg-type]
         bar = None if args.quiet else ProgressBar(f"propagate {project.folder.name}")
         report = propagate_clip(
@@ -113,28 +141,54 @@ def run_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keyframes(masks: list[str], size: tuple[int, int], num_frames: int, max_objects: int) -> dict[int, np.ndarray]:
+    """Read every `FILE[:FRAME]`; all the refused files are listed in one error."""
+    from llb_core.io import frame_number, inspect_keyframe_mask
+
+    keyframes: dict[int, np.ndarray] = {}
+    problems: list[str] = []
+    for text in masks:
+        path, frame = _parse_mask_arg(text)
+        named = frame is not None
+        frame = frame if named else (frame_number(path) or 0)
+        if not 0 <= frame < num_frames:
+            remedy = "give a frame in that range" if named else "its name says so; give the frame as FILE:FRAME"
+            problems.append(f"{path}: frame {frame} is outside the clip (frames 0..{num_frames - 1}); {remedy}")
+            continue
+        mask, issue = inspect_keyframe_mask(path, size, max_objects)
+        if issue is not None:
+            problems.append(str(issue))
+            continue
+        keyframes[frame] = mask  # type: ignore[assignment]
+    if len(problems) == 1:
+        raise CliError(problems[0])
+    if problems:
+        raise CliError(f"{len(problems)} of {len(masks)} masks refused: " + " | ".join(problems))
+    return keyframes
+
+
+def _clear_old_masks(out: Path, old: list[Path]) -> None:
+    """With --overwrite: remove the masks (and soft masks) an earlier run left in `out`."""
+    import shutil
+
+    for path in old:
+        path.unlink(missing_ok=True)
+    if (out / "soft").is_dir():
+        shutil.rmtree(out / "soft")
+
+
 def run(args: argparse.Namespace) -> int:
+    """Propagate masks through a clip into a folder; every argument and file is checked before torch loads."""
     if args.project:
         return run_project(args)
     if args.start is not None:
         raise CliError("--from needs --project")
-    from llb_core.cli._progress import ProgressBar
-    from llb_core.inference import Session
-    from llb_core.io import (
-        FrameSourceError,
-        LlbIoError,
-        frame_number,
-        open_source,
-        read_index_mask,
-        write_index_mask,
-        write_soft_mask,
-    )
-    from llb_core.resources import demo_clip, demo_mask
-    from llb_core.workspace import ClipState, propagate_clip
-
+    _check_engine_args(args)
     if args.demo:
         if args.input or args.mask:
             raise CliError("--demo takes no INPUT and no --mask")
+        from llb_core.resources import demo_clip, demo_mask
+
         source_path, masks = demo_clip(), [f"{demo_mask()}:0"]
         out = Path(args.out or DEMO_OUT)
     else:
@@ -145,28 +199,30 @@ def run(args: argparse.Namespace) -> int:
         if not args.out:
             raise CliError("give an output folder with --out DIR")
         source_path, masks, out = Path(args.input), args.mask, Path(args.out)
+    checks.output_folder(out)
+    old = checks.held_masks(out)
+    if old and not args.overwrite:
+        raise CliError(
+            f"{out}: already holds {len(old)} mask(s) from an earlier run; give --overwrite to replace them "
+            "or choose a new --out folder"
+        )
+    from llb_core.io import DEFAULT_MAX_OBJECTS, FrameSourceError, open_source, write_index_mask, write_soft_mask
+
     try:
         source = open_source(source_path)
     except FrameSourceError as err:
         raise CliError(str(err)) from err
     num_frames = source.num_frames if args.max_frames is None else min(source.num_frames, args.max_frames)
-    keyframes: dict[int, np.ndarray] = {}
-    for text in masks:
-        path, frame = _parse_mask_arg(text)
-        frame = frame if frame is not None else (frame_number(path) or 0)
-        if not 0 <= frame < num_frames:
-            raise CliError(
-                f"{path}: frame {frame} is outside the clip (frames 0..{num_frames - 1}); name it FILE:FRAME"
-            )
-        try:
-            mask = read_index_mask(path, source.size)
-        except LlbIoError as err:
-            raise CliError(str(err)) from err
-        if not mask.any():
-            raise CliError(f"{path}: the mask holds no object (every pixel is background); paint at least one object")
-        keyframes[frame] = mask
+    keyframes = _keyframes(masks, source.size, num_frames, args.max_objects or DEFAULT_MAX_OBJECTS)
+    checks.device(args.device)
+    from llb_core.cli._progress import ProgressBar
+    from llb_core.inference import Session
+    from llb_core.workspace import ClipState, propagate_clip
+
     clip = ClipState.detached(num_frames, source.size, keyframes)
     session = Session(_Clipped(source, num_frames), _model(args), clip, _settings(args))  # type: ignore[arg-type]
+    if old:
+        _clear_old_masks(out, old)
     out.mkdir(parents=True, exist_ok=True)
     names = [_frame_name(source, i) for i in range(num_frames)]
     for frame in sorted(keyframes):

@@ -27,9 +27,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Train from a recipe into a run folder; the folder and the numbers are checked before torch loads."""
+    from llb_core.cli import CliError
+    from llb_core.cli import _checks as checks
+
+    checks.output_folder(args.out)
+    checks.at_least("--iterations", args.iterations, 1, "iterations in this call")
+    checks.at_least("--threads", args.threads, 1, "CPU threads")
+    if args.minutes is not None and args.minutes <= 0:
+        raise CliError(f"--minutes {args.minutes}: give a positive number of minutes")
     import torch
 
-    from llb_core.cli import CliError
     from llb_core.train import Trainer, load_recipe
 
     if args.threads:

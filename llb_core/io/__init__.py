@@ -16,6 +16,7 @@ from llb_core.io._errors import (
 )
 from llb_core.io._extract import extract_frames
 from llb_core.io._images import ImageFolderSource, list_images, natural_key, read_image_file
+from llb_core.io._mask_checks import DEFAULT_MAX_OBJECTS, inspect_keyframe_mask
 from llb_core.io._masks import (
     DAVIS_PALETTE,
     MaskIssue,
@@ -43,6 +44,8 @@ from llb_core.io._source import DEFAULT_CACHE_FRAMES, FrameCache, FrameSource
 from llb_core.io._video import VideoFileSource
 
 __all__ = [
+    "DEFAULT_MAX_OBJECTS",
+    "inspect_keyframe_mask",
     "DAVIS_PALETTE",
     "DEFAULT_CACHE_FRAMES",
     "DavisLayoutError",

@@ -47,12 +47,15 @@ def atomic_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Iter
         suffix: suffix of the temporary name (default: that of `dest`, so encoders pick the format).
     """
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{dest.name}.",
-        suffix=(dest.suffix if suffix is None else suffix) or ".tmp",
-        dir=dest.parent,
-    )
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{dest.name}.",
+            suffix=(dest.suffix if suffix is None else suffix) or ".tmp",
+            dir=dest.parent,
+        )
+    except OSError as err:
+        raise _write_error(dest, err) from err
     os.fchmod(fd, new_file_mode())
     os.close(fd)
     tmp = Path(tmp_name)
@@ -65,14 +68,19 @@ def atomic_path(dest: str | os.PathLike[str], suffix: str | None = None) -> Iter
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         if isinstance(err, OSError) and not isinstance(err, LlbIoError):
-            failure = WriteError(
-                f"{dest}: could not be written ({err}). Free disk space or check that "
-                "the folder is writable; the previous version of the file is intact."
-            )
-            failure.dest, failure.reason = dest, str(err)
-            raise failure from err
+            raise _write_error(dest, err) from err
         raise
     _fsync_dir(dest.parent)
+
+
+def _write_error(dest: Path, err: OSError) -> WriteError:
+    """The one-line `WriteError` for an OS error met while writing `dest`."""
+    failure = WriteError(
+        f"{dest}: could not be written ({err}). Free disk space or check that "
+        "the folder is writable; the previous version of the file is intact."
+    )
+    failure.dest, failure.reason = dest, str(err)
+    return failure
 
 
 def atomic_write_bytes(dest: str | os.PathLike[str], data: bytes) -> None:

@@ -234,14 +234,27 @@ def staged_folder(out: Path, meta: dict[str, object]) -> Iterator[Path]:
                 f"{out}: folder is not empty and is not an earlier LLB export; choose a new "
                 "or empty folder so nothing of yours is overwritten."
             )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    except OSError as err:
+        raise WriteError(
+            f"{out}: cannot write beside it in {out.parent} ({err.strerror}); make that folder writable or choose "
+            "another --out; nothing was changed."
+        ) from err
     try:
         yield stage
         atomic_write_text(stage / MARKER, json.dumps(meta, indent=1))
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, old / "x")
+            try:
+                os.replace(out, old / "x")
+            except OSError as err:
+                shutil.rmtree(old, onerror=_log_leftover)
+                raise WriteError(
+                    f"{out}: the earlier export there cannot be replaced ({err.strerror}); make it writable or choose "
+                    "another --out; it was left as it was."
+                ) from err
             try:
                 os.replace(stage, out)
             except BaseException:
@@ -252,6 +265,8 @@ def staged_folder(out: Path, meta: dict[str, object]) -> Iterator[Path]:
             os.replace(stage, out)
     except WriteError as err:
         shutil.rmtree(stage, ignore_errors=True)
+        if err.dest is None:  # already names `out` and the remedy
+            raise
         dest = Path(str(err.dest))
         name = dest.relative_to(stage) if dest.is_relative_to(stage) else dest
         raise WriteError(
