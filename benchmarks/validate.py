@@ -1,6 +1,7 @@
 """The accuracy issue's validation: the five held-out clips, per clip and their mean, for one set of weights.
 
-    python benchmarks/validate.py [--weights W] [--corrections 0,1] [--method llb|copy|flow] [--json F]
+    python benchmarks/validate.py [--weights W] [--corrections 0,1] [--method llb|copy|flow] [--set KEY=VALUE]
+                                  [--sequences S ...] [--json F]
 
 Clips: dog, kite-surf, motocross-jump, scooter-black (../shared/data/davis2016, 480p) and dogs-jump
 (../shared/data/davis2017-multi, 240p, three look-alike dogs). The model card's validation rows come from here.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,11 +36,12 @@ def main() -> int:
     parser.add_argument("--resolution", type=int, default=None)
     parser.add_argument("--mode", default=None, choices=["crop", "full"])
     parser.add_argument("--precision", default="auto")
-    parser.add_argument("--finetune", type=int, default=0, help="test-time fine-tuning steps per run")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="engine setting, e.g. prior_flow=true")
     parser.add_argument("--sequences", nargs="+", default=None, help="a subset of the five clips")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     counts = None if args.corrections is None else parse_counts(args.corrections)
+    engine = {k: tomllib.loads(f"v = {v}")["v"] for k, _, v in (item.partition("=") for item in args.set)}
     rows: dict[str, dict[str, float]] = {}
     for root, sequences in SPLITS:
         sequences = [s for s in sequences if args.sequences is None or s in args.sequences]
@@ -53,7 +56,7 @@ def main() -> int:
             mode=args.mode,
             precision=args.precision,
             corrections=counts,
-            finetune_steps=args.finetune,
+            engine=engine,
         )
         for seq in report.sequences:
             row = {"J": 100 * seq.j, "F": 100 * seq.f, "J&F": 100 * seq.jf, "fps": seq.fps}

@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         on_sequence=on_sequence,
         corrections=counts,
         resolution_folder=args.res_folder,
-        finetune_steps=args.finetune,
+        engine={"finetune_steps": args.finetune},
     )
     sys.stdout.write(f"method: {report.method}\n")
     sys.stdout.write(report.table())

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -221,7 +221,7 @@ def make_method(
     mode: str | None = None,
     device: str = "auto",
     precision: str = "auto",
-    finetune_steps: int = 0,
+    engine: Mapping[str, Any] | None = None,
 ) -> Method:
     """The propagation function for a method name; "llb" loads the model once here.
 
@@ -236,7 +236,7 @@ def make_method(
         from llb_core.evaluation.engine_method import EngineMethod
         from llb_core.inference import SessionSettings
 
-        settings = SessionSettings(device=device, precision=precision, finetune_steps=finetune_steps)
+        settings = SessionSettings(device=device, precision=precision, **(engine or {}))
         if resolution is not None:
             settings = settings.replace(resolution=resolution)
         if mode is not None:
@@ -319,7 +319,7 @@ def evaluate(
     propagator: Method | None = None,
     corrections: list[int] | None = None,
     resolution_folder: str | None = None,
-    finetune_steps: int = 0,
+    engine: Mapping[str, Any] | None = None,
 ) -> EvalReport:
     """Propagate each sequence from its first mask with `method` and score it.
 
@@ -335,7 +335,7 @@ def evaluate(
         corrections: also report the corrections curve at these numbers of corrections, e.g. [0, 1, 2, 4]
             (method "llb" only, through the engine's keyframes; not with `save_masks`).
         resolution_folder: the root's resolution folder (e.g. "240p"); None: the only one it holds.
-        finetune_steps: test-time fine-tuning steps on each run's keyframes (method "llb"; 0: off).
+        engine: further `SessionSettings` fields (method "llb"), e.g. {"finetune_steps": 20}.
 
     Returns:
         The report.
@@ -376,7 +376,7 @@ def evaluate(
         mode=mode,
         device=device,
         precision=precision,
-        finetune_steps=finetune_steps,
+        engine=engine,
     )
     results = []
     for seq, first in zip(opened, first_masks, strict=True):

@@ -295,7 +295,7 @@ class Session:
         origin = self.provenance(run.start)
         provenance = Provenance(run.start if origin is None else origin.start, run.direction)
         with self._compute():
-            frame = tracker.frame_tensor(self.frames.read(run.start))
+            frame = tracker.enter(self.frames.read(run.start))
             label = torch.from_numpy(start_label).to(self.device)
             tracks = self._start_tracks(tracker, run, frame, label)
         since_update = 0
@@ -329,7 +329,7 @@ class Session:
 
     def _step(self, tracker: Tracker, tracks: list[Track], t: int, update: bool, provenance: Provenance) -> FrameResult:
         """Predict frame `t`, inject its annotations, update memories and boxes."""
-        frame = tracker.frame_tensor(self.frames.read(t))
+        frame = tracker.enter(self.frames.read(t))
         kf = self.clip.keyframe(t)
         annotations: dict[int, torch.Tensor] = {}
         if kf is not None:

@@ -39,6 +39,7 @@ class SessionSettings:
     device: str = "auto"  # "auto" (CUDA, then MPS, then CPU), or a torch device string
     precision: Precision = "auto"  # autocast precision; "auto": bf16 on CPUs with native bf16, fp16 on CUDA
     channels_last: bool = True  # NHWC convolutions (faster on CPU and recent GPUs)
+    prior_flow: bool = False  # location-prior models: move the previous mask along DIS optical flow first
     finetune_steps: int = 0  # test-time fine-tuning: training steps on a run's keyframes first (0: off)
     finetune_lr: float = 1e-4
 

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from llb_core.inference.aggregation import soft_aggregate
 from llb_core.inference.memory import MemoryBank, MemorySample
+from llb_core.inference.motion import PriorWarp
 from llb_core.inference.search_region import Box, Window, box_from_mask, full_window, search_window, update_box
 from llb_core.inference.settings import SessionSettings
 from llb_core.model import FrameFeatures, LLBNet
@@ -76,6 +77,7 @@ class Tracker:
         self.image_size = image_size
         self.net_size = network_size(image_size, settings)
         self.memory_format = torch.channels_last if settings.channels_last else torch.contiguous_format
+        self.motion = PriorWarp(image_size) if settings.prior_flow and model.config.location_prior else None
 
     # ------------------------------------------------------------------------------------------ inputs
     def frame_tensor(self, image: np.ndarray) -> torch.Tensor:
@@ -83,6 +85,14 @@ class Tracker:
         if image.shape[:2] != self.image_size:
             raise ValueError(f"frame of size {image.shape[:2]}, the video is {self.image_size}")
         return torch.from_numpy(np.array(image, copy=True)).to(self.device).permute(2, 0, 1)[None].float() / 255
+
+    def enter(self, image: np.ndarray) -> torch.Tensor:
+        """The run's next frame (H, W, 3) uint8 RGB, in run order: its tensor (as `frame_tensor`), and the
+        motion from the previous frame when location priors follow the flow."""
+        tensor = self.frame_tensor(image)
+        if self.motion is not None:
+            self.motion.step(image)
+        return tensor
 
     def window_for(self, box: Box) -> Window:
         if self.settings.mode == "full":
@@ -188,7 +198,8 @@ class Tracker:
             assert track.tau is not None
             prior = None
             if self.model.config.location_prior and track.prob is not None:
-                prior = self._crop_mask(track.prob, window).to(crops[window].image.dtype)
+                moved = track.prob if self.motion is None else self.motion.warp(track.prob)
+                prior = self._crop_mask(moved, window).to(crops[window].image.dtype)
             out = self.model.segment(crops[window].features, track.tau, keys, values, prior)
             logits.append(self._paste(out, window))
         return soft_aggregate(torch.stack(logits))

@@ -125,3 +125,22 @@ def test_the_engine_hands_each_object_its_last_mask(dog, monkeypatch):
     )[0, 0].numpy()
     assert np.abs(first - small).mean() < 0.02  # frame 1's prior is frame 0's annotation
     assert not torch.equal(seen[1], seen[0])  # frame 2's prior is frame 1's merged probability
+
+
+def test_the_prior_follows_the_flow_to_where_the_object_went():
+    from llb_core.inference.motion import PriorWarp
+
+    rng = np.random.default_rng(0)
+    texture = (rng.random((120, 200, 3)) * 255).astype(np.uint8)
+    texture = np.asarray(torch.nn.functional.avg_pool2d(torch.from_numpy(texture).permute(2, 0, 1).float(), 3, 1, 1))
+    first = np.ascontiguousarray(texture.transpose(1, 2, 0)).astype(np.uint8)
+    second = np.roll(first, (6, 10), axis=(0, 1))  # everything moves 10 px right, 6 px down
+    prob = torch.zeros(120, 200)
+    prob[40:70, 60:100] = 1
+    warp = PriorWarp((120, 200), short_side=120)
+    warp.step(first)
+    assert torch.equal(warp.warp(prob), prob)  # nothing to follow before the second frame
+    warp.step(second)
+    moved = warp.warp(prob)
+    ys, xs = np.nonzero(moved.numpy() > 0.5)
+    assert abs(ys.mean() - 60.5) < 2 and abs(xs.mean() - 89.5) < 2  # the blob's centre moved with the frame
