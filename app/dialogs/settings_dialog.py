@@ -65,6 +65,9 @@ class SettingsDialog(QDialog):
         self.resolution_spin = _spin(64, 4096, " px", self)
         self.resolution_spin.setSingleStep(32)
         self.memory_interval_spin = _spin(1, 100, " frames", self)
+        self.finetune_spin = _spin(0, 500, " steps", self)
+        self.finetune_spin.setSingleStep(10)
+        self.finetune_spin.setSpecialValueText("Off")
         self.cache_spin = _spin(1, 4096, " frames", self)
         self.autosave_spin = _spin(0, 120, " min", self)
         self.autosave_spin.setSpecialValueText("Off")
@@ -75,6 +78,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Precision:", self.precision_combo)
         form.addRow("&Resolution:", self.resolution_spin)
         form.addRow("&Memory update every:", self.memory_interval_spin)
+        form.addRow("&Learn each keyframe:", self.finetune_spin)
         note = QLabel("Engine changes apply from the next propagation run.", engine)
         note.setEnabled(False)  # drawn in the muted text colour
         form.addRow(note)
@@ -85,6 +89,11 @@ class SettingsDialog(QDialog):
         self.memory_interval_spin.setToolTip(
             "A new memory sample is taken every this many frames. Smaller adapts faster to changing "
             "appearance but costs more time per frame."
+        )
+
+        self.finetune_spin.setToolTip(
+            "Before a run, train a copy of the network on its keyframes for this many steps (about a tenth of a "
+            "second each on a fast CPU, more on older ones). Off by default; see the model card for what it gains."
         )
 
         app_box = QGroupBox("Application", self)
@@ -107,7 +116,13 @@ class SettingsDialog(QDialog):
         self.buttons = buttons
 
         # Same label column width in both boxes, so their fields line up.
-        engine_fields = (self.device_combo, self.precision_combo, self.resolution_spin, self.memory_interval_spin)
+        engine_fields = (
+            self.device_combo,
+            self.precision_combo,
+            self.resolution_spin,
+            self.memory_interval_spin,
+            self.finetune_spin,
+        )
         labels = [form.labelForField(w) for w in engine_fields]
         labels += [app_form.labelForField(w) for w in (self.cache_spin, self.autosave_spin)]
         width = max(label.sizeHint().width() for label in labels)
@@ -126,6 +141,7 @@ class SettingsDialog(QDialog):
         self.precision_combo.setCurrentIndex(self.precision_combo.findData(settings.precision))
         self.resolution_spin.setValue(settings.resolution)
         self.memory_interval_spin.setValue(settings.memory_interval)
+        self.finetune_spin.setValue(settings.finetune_steps)
         self.cache_spin.setValue(settings.cache_size)
         self.autosave_spin.setValue(settings.autosave_minutes)
 
@@ -136,6 +152,7 @@ class SettingsDialog(QDialog):
             precision=self.precision_combo.currentData(),
             resolution=self.resolution_spin.value(),
             memory_interval=self.memory_interval_spin.value(),
+            finetune_steps=self.finetune_spin.value(),
             cache_size=self.cache_spin.value(),
             autosave_minutes=self.autosave_spin.value(),
             recent_files=self._initial.recent_files,

@@ -35,6 +35,8 @@ class AppSettings:
         precision: autocast precision, "auto", "fp32", "bf16" or "fp16".
         resolution: internal short side of the network input, 64..4096 (SessionSettings.resolution).
         memory_interval: frames between memory updates, 1..100 (SessionSettings.memory_interval, T).
+        finetune_steps: test-time fine-tuning on the keyframes before a run, 0 (off) .. 500 steps
+            (SessionSettings.finetune_steps).
         cache_size: decoded frames kept in memory, 1..4096.
         autosave_minutes: minutes between autosaves, 0 (off) .. 120.
         recent_files: recently opened paths, most recent first.
@@ -44,6 +46,7 @@ class AppSettings:
     precision: str = _ENGINE_DEFAULTS.precision
     resolution: int = _ENGINE_DEFAULTS.resolution
     memory_interval: int = _ENGINE_DEFAULTS.memory_interval
+    finetune_steps: int = _ENGINE_DEFAULTS.finetune_steps
     cache_size: int = DEFAULT_CACHE_FRAMES
     autosave_minutes: int = 2
     recent_files: tuple[str, ...] = ()
@@ -60,6 +63,7 @@ class AppSettings:
             precision=self.precision,
             resolution=self.resolution,
             memory_interval=self.memory_interval,
+            finetune_steps=self.finetune_steps,
         )
 
     def replace(self, **changes: Any) -> AppSettings:
@@ -99,6 +103,7 @@ _CHECKS = {
     "precision": _check_precision,
     "resolution": _int_in(64, 4096),
     "memory_interval": _int_in(1, 100),
+    "finetune_steps": _int_in(0, 500),
     "cache_size": _int_in(1, 4096),
     "autosave_minutes": _int_in(0, 120),
     "recent_files": _check_recent,

@@ -209,10 +209,12 @@ def test_view_mode_and_settings_reach_the_document_and_engine(qtbot, window, mak
     stroke(qtbot, window.canvas, [(854 + 300, 200), (854 + 400, 200)])  # painting on the right half
     assert (doc.clip.mask(0)[195:205, 300:400] == 1).all()
     dialog = window.settings_dialog()
-    new = window.studio.settings.replace(resolution=192, memory_interval=3, autosave_minutes=7)
+    new = window.studio.settings.replace(resolution=192, memory_interval=3, autosave_minutes=7, finetune_steps=30)
     dialog.show_settings(new)
+    assert dialog.finetune_spin.value() == 30 and dialog.result_settings() == new
     dialog.accept()
     assert window.studio.settings.resolution == 192 and doc.settings.memory_interval == 3
+    assert doc.settings.finetune_steps == 30  # the next run tunes a copy of the network on its keyframes
     assert window.studio.autosave.interval() == 7 * 60_000
     assert doc.project.dirty  # the stroke's keyframe is only in the journal so far
     window.studio.autosave.timeout.emit()  # what the timer does every 7 minutes
