@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 import tempfile
 import time
@@ -23,7 +22,6 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--soft", action="store_true", help="also write soft masks, as the app does")
     args = parser.parse_args()
-    os.environ["LLB_SOAK_FRAMES"] = str(args.frames)  # read when the soak module loads
     import torch
 
     from llb_core.inference import Session
@@ -44,7 +42,7 @@ def main() -> int:
             sys.stdout.flush()
 
     with tempfile.TemporaryDirectory(prefix="llb-soak-") as tmp:
-        project = soak_project(Path(tmp))
+        project = soak_project(Path(tmp), args.frames)
         try:
             clip = ClipState(project)
             session = Session(project.source, load_model(None, allow_untrained=True), clip, SETTINGS)

@@ -35,8 +35,9 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def looped_clip(folder: Path, loop: int = 24, size: tuple[int, int] = (48, 64)) -> None:
-    """A folder of FRAMES frames: `loop` distinct frames of a moving square, repeated (hard links: no disk cost)."""
+def looped_clip(folder: Path, frames: int = FRAMES, loop: int = 24, size: tuple[int, int] = (48, 64)) -> None:
+    """A folder of `frames` frames: `loop` distinct frames of a moving square, repeated (hard links: no disk
+    cost)."""
     folder.mkdir()
     h, w = size
     for i in range(loop):
@@ -44,7 +45,7 @@ def looped_clip(folder: Path, loop: int = 24, size: tuple[int, int] = (48, 64)) 
         x = 4 + (i if i < loop // 2 else loop - i)
         img[12:32, x : x + 20] = (240, 200, 30)
         Image.fromarray(img).save(folder / f"{i:05d}.png")
-    for i in range(loop, FRAMES):
+    for i in range(loop, frames):
         os.link(folder / f"{i % loop:05d}.png", folder / f"{i:05d}.png")
 
 
@@ -61,9 +62,9 @@ def one_torch_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def soak_project(root: Path) -> Project:
-    """A project over a FRAMES-frame looped clip with the first frame's square as keyframe 0."""
-    looped_clip(root / "clip")
+def soak_project(root: Path, frames: int = FRAMES) -> Project:
+    """A project over a looped clip of `frames` frames with the first frame's square as keyframe 0."""
+    looped_clip(root / "clip", frames)
     project = Project.create(root / "project", root / "clip", objects=[ObjectSpec.default(1)])
     first = np.zeros((48, 64), np.uint8)
     first[12:32, 4:24] = 1
