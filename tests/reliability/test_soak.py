@@ -108,3 +108,10 @@ def test_long_project_run_keeps_memory_flat(tmp_path: Path) -> None:
         assert len(reopened.mask_frames()) == FRAMES
     problem = flat(samples)
     assert problem is None, problem
+
+
+def test_flatness_check_catches_growth_and_short_runs() -> None:
+    warm = [300.0] * (WARM_UP // SAMPLE_EVERY)
+    assert flat([*warm, 400.0, 410.0, 439.0, 440.0]) is None
+    assert "grew from 400 MB to 441 MB" in (flat([*warm, 400.0, 420.0, 441.0]) or "")
+    assert "too few samples" in (flat([*warm, 400.0, 401.0]) or "")
