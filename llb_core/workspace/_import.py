@@ -100,7 +100,8 @@ def import_masks(
 
     Every file is validated before anything is written (size, readable, frame exists, object ids
     declared unless `create_objects`), with the keyframe checks of `llb propagate`: greyscale masks must
-    be 0/255, and an index mask may hold at most `max_objects` ids (more is nearly always noise). With problems and not `skip_invalid`, nothing is imported and
+    be 0/255, and an index mask may hold at most `max_objects` ids (more is nearly always noise). With
+    problems and not `skip_invalid`, nothing is imported and
     `MaskImportError` (with `.report`) lists each bad file; with `skip_invalid`, valid files are imported
     and the report lists the rest.
 

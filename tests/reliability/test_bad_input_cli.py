@@ -244,7 +244,9 @@ CASES: dict[str, Case] = {
     "project import greyscale 0/128/255": Case(
         lambda w, t: _import(w, t, "grey_0_128_255.png"), lambda w, t: "greyscale with values 0, 128, 255"
     ),
-    "project import 200 ids of noise": Case(lambda w, t: _import(w, t, "noise_200_ids.png"), lambda w, t: "--max-objects"),
+    "project import 200 ids of noise": Case(
+        lambda w, t: _import(w, t, "noise_200_ids.png"), lambda w, t: "--max-objects"
+    ),
     "project import lists every refused mask": Case(
         lambda w, t: _import(w, t, "grey_0_128_255.png", "noise_200_ids.png"), lambda w, t: "2 file(s) rejected"
     ),

@@ -4,6 +4,7 @@ imported; an empty mask (every object absent) is still a valid keyframe to impor
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ H, W = 32, 48
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
+def project(tmp_path: Path) -> Iterator[Project]:
     clip = tmp_path / "clip"
     clip.mkdir()
     for i in range(4):
