@@ -11,6 +11,7 @@ import json
 import sys
 
 from llb_core.cli import CliError
+from llb_core.cli import _checks as checks
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--layout", choices=("auto", "index", "binary"), default="auto")
     imp.add_argument("--no-create-objects", action="store_true", help="refuse masks of undeclared objects")
     imp.add_argument("--skip-invalid", action="store_true", help="import the valid files, list the rest")
+    imp.add_argument(
+        "--max-objects",
+        type=int,
+        default=None,
+        metavar="N",
+        help="refuse masks with more than N object ids (default 50: more is nearly always noise)",
+    )
     imp.set_defaults(func=run_import)
     info = actions.add_parser("info", help="objects, keyframes, propagated, stale and missing frames")
     info.add_argument("project", help="project folder")
@@ -49,8 +57,10 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from llb_core.io import DEFAULT_MAX_OBJECTS
     from llb_core.workspace import MaskImportError, Project, import_masks
 
+    checks.at_least("--max-objects", args.max_objects, 1, "object ids one mask may hold")
     with Project.open(args.project) as project:
         for folder in args.masks:
             try:
@@ -60,6 +70,7 @@ def run_import(args: argparse.Namespace) -> int:
                     layout=args.layout,
                     create_objects=not args.no_create_objects,
                     skip_invalid=args.skip_invalid,
+                    max_objects=args.max_objects or DEFAULT_MAX_OBJECTS,
                 )
             except MaskImportError as err:
                 lines = "; ".join(str(issue) for issue in err.report.issues)

@@ -33,7 +33,11 @@ def _listed(values: list[int], shown: int = 6) -> str:
 
 
 def inspect_keyframe_mask(
-    path: str | Path, size: tuple[int, int] | None, max_objects: int = DEFAULT_MAX_OBJECTS
+    path: str | Path,
+    size: tuple[int, int] | None,
+    max_objects: int = DEFAULT_MAX_OBJECTS,
+    *,
+    allow_empty: bool = False,
 ) -> tuple[np.ndarray | None, MaskIssue | None]:
     """Read a keyframe mask and refuse what would be silently misread.
 
@@ -41,6 +45,8 @@ def inspect_keyframe_mask(
         path: the mask file.
         size: expected (H, W), or None.
         max_objects: most object ids one mask may hold.
+        allow_empty: accept a mask of background only (an imported keyframe where the objects are absent; a
+            propagation cannot start from one).
 
     Returns:
         ((H, W) uint8 index mask, None) when usable, else (None, issue) saying what was found and the remedy.
@@ -65,6 +71,6 @@ def inspect_keyframe_mask(
             f"holds {len(ids)} object ids (limit {max_objects}), which looks like noise rather than objects; "
             "fix the mask or raise the limit with --max-objects",
         )
-    if not ids:
+    if not ids and not allow_empty:
         return None, MaskIssue(path, "the mask holds no object (every pixel is background); paint at least one object")
     return mask, None

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from llb_core.inference.settings import SessionSettings
-from llb_core.io._errors import MaskFileError
-from llb_core.io._masks import MaskIssue, check_index_mask, frame_number, read_index_mask
+from llb_core.io._mask_checks import DEFAULT_MAX_OBJECTS, inspect_keyframe_mask
+from llb_core.io._masks import MaskIssue, frame_number
 from llb_core.io._progress import CancelFlag, ProgressFn, check_cancel, report
 from llb_core.workspace._clip_state import ClipState, FrameState, encode_mask
 from llb_core.workspace._errors import MaskImportError, ProjectError
@@ -34,6 +34,24 @@ def _detect_layout(folder: Path) -> str:
     return "index"
 
 
+def _check_index_file(
+    path: Path, size: tuple[int, int], allowed: set[int] | None, max_objects: int
+) -> tuple[np.ndarray | None, MaskIssue | None]:
+    """The keyframe checks of `llb propagate` (no greyscale other than 0/255, at most `max_objects` ids), then
+    the declared objects (`allowed`, None: any); an empty mask is a keyframe where every object is absent."""
+    mask, issue = inspect_keyframe_mask(path, size, max_objects, allow_empty=True)
+    if mask is None or allowed is None:
+        return mask, issue
+    unknown = sorted(set(np.unique(mask).tolist()) - allowed - {0})
+    if unknown:
+        return None, MaskIssue(
+            path,
+            f"holds object id(s) {unknown} that are not declared objects "
+            f"({sorted(allowed) or 'none'}). Declare the objects first or fix the mask.",
+        )
+    return mask, None
+
+
 def _read_binary(
     project: Project,
     path: Path,
@@ -53,11 +71,11 @@ def _read_binary(
     idx = locate(path)
     if idx is None:
         return
-    try:
-        binary = read_index_mask(path, project.size) > 0
-    except MaskFileError as err:
-        rep.issues.append(MaskIssue(path, str(err).removeprefix(f"{path}: ")))
+    mask, issue = inspect_keyframe_mask(path, project.size, 255, allow_empty=True)  # one object per file
+    if issue is not None:
+        rep.issues.append(issue)
         return
+    binary = mask > 0  # type: ignore[operator]
     target = masks.setdefault(idx, np.zeros(project.size, np.uint8))
     target[binary] = obj_id
 
@@ -69,6 +87,7 @@ def import_masks(
     create_objects: bool = True,
     skip_invalid: bool = False,
     as_keyframes: bool = True,
+    max_objects: int = DEFAULT_MAX_OBJECTS,
     progress: ProgressFn | None = None,
     cancel: CancelFlag = None,
 ) -> ImportReport:
@@ -80,7 +99,9 @@ def import_masks(
     source frame name, else by the number in the file name.
 
     Every file is validated before anything is written (size, readable, frame exists, object ids
-    declared unless `create_objects`). With problems and not `skip_invalid`, nothing is imported and
+    declared unless `create_objects`), with the keyframe checks of `llb propagate`: greyscale masks must
+    be 0/255, and an index mask may hold at most `max_objects` ids (more is nearly always noise). With
+    problems and not `skip_invalid`, nothing is imported and
     `MaskImportError` (with `.report`) lists each bad file; with `skip_invalid`, valid files are imported
     and the report lists the rest.
 
@@ -120,7 +141,7 @@ def import_masks(
             check_cancel(cancel, f"import from {folder}")
             idx = locate(path)
             if idx is not None:
-                mask, issue = check_index_mask(path, project.size, allowed)
+                mask, issue = _check_index_file(path, project.size, allowed, max_objects)
                 if issue is not None:
                     rep.issues.append(issue)
                 elif idx in masks:

@@ -31,7 +31,9 @@ SUITES = {
     "test_bad_input_api": "bad-input corpus (Project API)",
     "test_parsers_property": "property tests (mask and manifest parsers)",
     "test_kill": "fault injection (SIGKILL)",
+    "test_gui_kill": "fault injection (SIGKILL, desktop app worker)",
     "test_soak": "soak",
+    "test_gui_soak": "soak (desktop app worker)",
 }
 _outcomes: dict[str, Counter[str]] = {}
 

@@ -39,6 +39,21 @@ def _corrupt_project(w: World, t: Path, manifest: str | None) -> Path:
     return copy
 
 
+def _masks_folder(w: World, t: Path, *bad: str) -> Path:
+    """A folder of keyframe masks for `project import`: the corpus files `bad`, named as frames 0, 1, ..."""
+    import shutil
+
+    folder = t / "masks"
+    folder.mkdir()
+    for i, name in enumerate(bad):
+        shutil.copy(w.bad / name, folder / f"{i:05d}.png")
+    return folder
+
+
+def _import(w: World, t: Path, *bad: str, extra: tuple[str, ...] = ()) -> list[str]:
+    return ["project", "import", str(_corrupt_project(w, t, None)), str(_masks_folder(w, t, *bad)), *extra]
+
+
 def _export_into(fmt: str, name: str) -> Callable[[World, Path], list[str]]:
     return lambda w, t: ["export", str(w.project), "--format", fmt, "--out", str(t / name), "-q"]
 
@@ -225,6 +240,18 @@ CASES: dict[str, Case] = {
     ),
     "project import bad masks": Case(
         lambda w, t: ["project", "import", str(_corrupt_project(w, t, None)), str(w.bad)], lambda w, t: "rejected"
+    ),
+    "project import greyscale 0/128/255": Case(
+        lambda w, t: _import(w, t, "grey_0_128_255.png"), lambda w, t: "greyscale with values 0, 128, 255"
+    ),
+    "project import 200 ids of noise": Case(
+        lambda w, t: _import(w, t, "noise_200_ids.png"), lambda w, t: "--max-objects"
+    ),
+    "project import lists every refused mask": Case(
+        lambda w, t: _import(w, t, "grey_0_128_255.png", "noise_200_ids.png"), lambda w, t: "2 file(s) rejected"
+    ),
+    "project import --max-objects 0": Case(
+        lambda w, t: _import(w, t, "empty.png", extra=("--max-objects", "0")), lambda w, t: "--max-objects 0"
     ),
     "project import into a missing project": Case(
         lambda w, t: ["project", "import", str(t / "nope"), str(w.bad)], lambda w, t: "nope"
