@@ -2,8 +2,8 @@
 
 A simulated person watches a clip propagated from frame 0's ground truth, picks the worst frame (the lowest
 per-frame J&F among the scored frames that are not keyframes yet), paints its ground truth as a keyframe
-(`ClipState.edit`, which marks stale exactly the propagated frames that depended on that frame or are nearer
-to it than to their run's start, by `FrameRecords.invalidated_by`) and lets the engine fill the stale frames again (`propagate_clip` without a
+(`ClipState.edit`, which marks stale exactly the propagated frames that depended on that frame, by
+`FrameRecords.invalidated_by`) and lets the engine fill the stale frames again (`propagate_clip` without a
 start, what the GUI's Fill missing frames runs after a correction). The curve is the
 sequence J&F (per object over the scored frames, corrected ones included, then over objects) after 0, 1,
 2, ... corrections.

@@ -8,9 +8,7 @@ it). `FrameRecords` holds the records of every frame; the project manifest owns 
 
 `FrameRecords.invalidated_by` is the one rule for what a correction invalidates: a propagated frame depended on
 keyframe state at frame c if its run started at or passed through c, or if c is (or becomes) one of the
-keyframes the run carries in memory (`llb_core.inference.keyframes.memory_keyframes`, the engine's rule); and a
-new keyframe at c that covers a run's objects takes over the frames of that run nearer to c than to the run's
-start (they are re-run back from c, as a fill from every keyframe gives each frame its nearer keyframe).
+keyframes the run carries in memory (`llb_core.inference.keyframes.memory_keyframes`, the engine's rule).
 """
 
 from __future__ import annotations
