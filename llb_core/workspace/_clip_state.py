@@ -303,7 +303,7 @@ class ClipState:
         self._check_edit(frame, mask, annotated)
         after = set(self.keyframes) | {frame}
         out: States = {frame: FrameState(encode_mask(mask), frozenset(annotated), None)}
-        self._stale_states(self.records.invalidated_by(frame, after, count, frozenset(annotated)), out)
+        self._stale_states(self.records.invalidated_by(frame, after, count), out)
         return out
 
     def _check_edit(self, frame: int, mask: np.ndarray, annotated: Iterable[int]) -> None:

@@ -103,22 +103,15 @@ class FrameRecords:
         return out
 
     # -- the invalidation rule -------------------------------------------------------------------
-    def invalidated_by(
-        self, changed: int, after: Iterable[int], count: int, annotated: frozenset[int] | None = None
-    ) -> list[int]:
+    def invalidated_by(self, changed: int, after: Iterable[int], count: int) -> list[int]:
         """Propagated frames that depended on keyframe state at `changed` (see the module docstring).
 
         Args:
             changed: the frame whose keyframe is added, replaced or removed.
             after: the keyframes once the change is made.
             count: `SessionSettings.keyframes_in_memory`.
-            annotated: the objects the keyframe at `changed` annotates once it is set (None: it is removed).
-                A keyframe that covers a run's objects also takes over the frames of that run nearer to it
-                than to the run's start, as a fill from every keyframe would (each frame from its nearer
-                keyframe): they are invalidated too, and the fill propagates them back from the correction.
         """
         before, now = sorted(self.keyframes), sorted(after)
-        start_objects = self.keyframes
         out = []
         for f, prov in self.provenance.items():
             s, d = prov.start, prov.direction
@@ -127,24 +120,9 @@ class FrameRecords:
                 between
                 or changed in memory_keyframes(s, d, before, count)
                 or changed in memory_keyframes(s, d, now, count)
-                or (annotated is not None and self._taken_over(f, s, d, changed, now, annotated, start_objects))
             ):
                 out.append(f)
         return out
-
-    @staticmethod
-    def _taken_over(
-        f: int, s: int, d: int, c: int, keyframes: list[int], annotated: frozenset[int], starts: Mapping
-    ) -> bool:
-        """Whether frame `f` of a run from `s` in direction `d` is nearer to a new covering keyframe `c` ahead of
-        it than to `s` (no covering keyframe between them): the split `Session.plan` makes between keyframes."""
-        ahead = c > f if d > 0 else c < f
-        if not ahead or s not in starts or not starts[s] <= annotated:
-            return False
-        if any(min(f, c) < k < max(f, c) and starts[s] <= starts.get(k, frozenset()) for k in keyframes):
-            return False  # a keyframe covering the run's objects stands between: the run stopped there
-        mid = (s + c) // 2 if d > 0 else (s + c + 1) // 2
-        return f > mid if d > 0 else f < mid
 
     # -- manifest form ---------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:

@@ -74,32 +74,12 @@ def test_invalidation_rule():
     assert records.invalidated_by(40, [0, 30, 40], COUNT) == [25]
 
 
-def test_a_new_keyframe_takes_over_the_frames_nearer_to_it():
-    """As a fill from every keyframe would (`Session.plan_all`: each frame from its nearer keyframe; forward from
-    0 up to (0 + 10) // 2, back from 10 down to 6), a correction at 10 re-runs 6-9 backward and 11-19 forward."""
-    records = FrameRecords(50, {0: FrameRecord(frozenset({1}))})
-    records.update({f: FrameRecord(None, Provenance(0, 1)) for f in range(1, 20)})
-    assert records.invalidated_by(10, [0, 10], COUNT, frozenset({1})) == list(range(6, 20))  # 10: its own mask
-    # a keyframe that does not cover the run's objects is passed through: only the frames after it
-    assert records.invalidated_by(10, [0, 10], COUNT, frozenset({2})) == list(range(10, 20))
-    # a keyframe between them that the run passed through (it annotates another object) changes nothing ...
-    records.update({8: FrameRecord(frozenset({2}))})
-    assert records.invalidated_by(10, [0, 8, 10], COUNT, frozenset({1})) == [6, 7, *range(9, 20)]
-    # ... one that covers the run's objects is where the run stopped: frames before it stay
-    records.update({8: FrameRecord(frozenset({1, 2}))})
-    assert records.invalidated_by(10, [0, 8, 10], COUNT, frozenset({1})) == list(range(9, 20))
-    # backward runs split the same way: back from 30 down to (20 + 30 + 1) // 2 = 25, forward from 20 up to 24
-    records = FrameRecords(50, {30: FrameRecord(frozenset({1}))})
-    records.update({f: FrameRecord(None, Provenance(30, -1)) for f in range(21, 30)})
-    assert records.invalidated_by(20, [20, 30], COUNT, frozenset({1})) == [21, 22, 23, 24]
-
-
 @pytest.mark.parametrize("changed", [0, 3, 10, 12, 19, 20, 25, 29])
 def test_an_edit_marks_exactly_the_dependent_frames_stale_and_keeps_their_masks(changed):
     prov = {f: Provenance(0, 1) for f in range(1, 10)}
     prov |= {f: Provenance(20, -1) for f in range(10, 20)} | {f: Provenance(20, 1) for f in range(21, 30)}
     clip = clip_with({0: 1, 20: 2}, prov)
-    expected = set(clip.records.invalidated_by(changed, {0, 20, changed}, COUNT, frozenset({1, 2}))) - {changed}
+    expected = set(clip.records.invalidated_by(changed, {0, 20, changed}, COUNT)) - {changed}
     states = clip.edit(changed, blob(1, 4), {1, 2}, COUNT)
     assert sorted(f for f, st in states.items() if st.stale) == sorted(expected)
     assert set(states) == expected | {changed}  # nothing else changes
@@ -125,17 +105,16 @@ def test_stale_frames_until_a_run_or_a_stroke_replaces_them_and_undo_is_exact():
     after = clip.edit(5, blob(1, 4), {1, 2}, COUNT)
     before = clip.states(after)
     assert clip.apply(after) == [5]  # only frame 5's mask changed: the caller writes it
-    stale = [3, 4, 6, 7, 8, 9]  # after frame 5, and the frames nearer to it than to keyframe 0
-    assert clip.stale == stale and clip.provenance == {f: p for f, p in prov.items() if f != 5}
-    assert all(np.array_equal(clip.mask(f), blob(1, 5)) for f in stale)  # their masks stay
-    assert clip.needs_run(7) and clip.needs_run(3) and not clip.needs_run(2) and not clip.is_stale(5)
-    assert clip.missing() == stale + list(range(10, N))
+    assert clip.stale == list(range(6, 10)) and clip.provenance == {f: p for f, p in prov.items() if f != 5}
+    assert all(np.array_equal(clip.mask(f), blob(1, 5)) for f in range(6, 10))  # their masks stay
+    assert clip.needs_run(7) and not clip.needs_run(4) and not clip.is_stale(5)
+    assert clip.missing() == list(range(6, 10)) + list(range(10, N))
     assert set(clip.edit(5, blob(1, 3), {1, 2}, COUNT)) == {5}  # frames already stale do not change again
     clip.apply(before)  # undo
     assert clip.states(range(10)) == original and clip.stale == []
     clip.apply(after)  # redo
     clip.apply({7: clip.run_state(7, blob(1, 6), Provenance(5, 1))})  # a run delivers frame 7
-    assert clip.stale == [3, 4, 6, 8, 9] and clip.provenance[7] == Provenance(5, 1)
+    assert clip.stale == [6, 8, 9] and clip.provenance[7] == Provenance(5, 1)
     clip.apply(clip.edit(8, blob(1, 2), {1, 2}, COUNT))  # painting a stale frame makes it a fresh keyframe
     assert not clip.is_stale(8) and 8 in clip.keyframes
 
