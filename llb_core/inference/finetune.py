@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -22,6 +24,7 @@ from llb_core.train.data import SyntheticSampler, collate
 from llb_core.train.losses import bce_loss, lovasz_loss
 from llb_core.train.prior import simulate_priors
 
+log = logging.getLogger(__name__)
 MIN_PIXELS = 100  # objects smaller than this on a keyframe teach nothing
 
 
@@ -74,7 +77,9 @@ def finetuned(
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
+    tic = time.perf_counter()
     tuned = _tune(model, stills, settings, dtype)
+    log.info("fine-tuned on %d object mask(s), %d steps, in %.1f s", len(stills), settings.steps, time.perf_counter() - tic)
     _CACHE[key] = tuned
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
