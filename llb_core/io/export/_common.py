@@ -238,9 +238,11 @@ def staged_folder(out: Path, meta: dict[str, object]) -> Iterator[Path]:
         out.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     except OSError as err:
+        blocker = next((p for p in out.parents if p.is_file()), None)
+        reason = f"{blocker} is a file, where a folder is needed" if blocker else f"{err.strerror} in {out.parent}"
         raise WriteError(
-            f"{out}: cannot write beside it in {out.parent} ({err.strerror}); make that folder writable or choose "
-            "another --out; nothing was changed."
+            f"{out}: cannot write there ({reason}); make that folder writable or choose another destination; "
+            "nothing was changed."
         ) from err
     try:
         yield stage
@@ -253,7 +255,7 @@ def staged_folder(out: Path, meta: dict[str, object]) -> Iterator[Path]:
                 shutil.rmtree(old, onerror=_log_leftover)
                 raise WriteError(
                     f"{out}: the earlier export there cannot be replaced ({err.strerror}); make it writable or choose "
-                    "another --out; it was left as it was."
+                    "another destination; it was left as it was."
                 ) from err
             try:
                 os.replace(stage, out)
