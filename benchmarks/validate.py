@@ -36,7 +36,9 @@ def main() -> int:
     parser.add_argument("--resolution", type=int, default=None)
     parser.add_argument("--mode", default=None, choices=["crop", "full"])
     parser.add_argument("--precision", default="auto")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="engine setting, e.g. prior_flow=true")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="engine setting, e.g. prior_flow=true"
+    )
     parser.add_argument("--sequences", nargs="+", default=None, help="a subset of the five clips")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()

@@ -79,7 +79,9 @@ def finetuned(
         return _CACHE[key]
     tic = time.perf_counter()
     tuned = _tune(model, stills, settings, dtype)
-    log.info("fine-tuned on %d object mask(s), %d steps, in %.1f s", len(stills), settings.steps, time.perf_counter() - tic)
+    log.info(
+        "fine-tuned on %d object mask(s), %d steps, in %.1f s", len(stills), settings.steps, time.perf_counter() - tic
+    )
     _CACHE[key] = tuned
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)

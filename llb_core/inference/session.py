@@ -317,7 +317,10 @@ class Session:
             return self.model
         from llb_core.inference.finetune import FinetuneSettings, finetuned
 
-        frames = [run.start, *memory_keyframes(run.start, run.direction, self.keyframes, self.settings.keyframes_in_memory)]
+        frames = [
+            run.start,
+            *memory_keyframes(run.start, run.direction, self.keyframes, self.settings.keyframes_in_memory),
+        ]
         examples = []
         for k in dict.fromkeys(frames):
             kf = self.clip.keyframe(k)

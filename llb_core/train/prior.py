@@ -32,7 +32,9 @@ class PriorNoise:
     max_blur: float = 3.0  # Gaussian sigma U(0.3, x): soft edges as a network's output has
 
 
-def _affine(mask: np.ndarray, box: tuple[float, float, float, float], rng: np.random.Generator, n: PriorNoise) -> np.ndarray:
+def _affine(
+    mask: np.ndarray, box: tuple[float, float, float, float], rng: np.random.Generator, n: PriorNoise
+) -> np.ndarray:
     cx, cy, bw, bh = box
     angle = rng.uniform(-n.rotation_deg, n.rotation_deg)
     scale = float(np.exp(rng.uniform(-n.log_scale, n.log_scale)))

@@ -31,7 +31,9 @@ def test_a_tuned_copy_leaves_the_model_alone_and_is_cached(dog):
     other = [(frames.read(1), masks[1].astype(np.uint8))]
     assert finetuned(model, other, settings) is not tuned
     assert finetuned(model, examples, FinetuneSettings(steps=0)) is model
-    assert finetuned(model, [(frames.read(0), np.zeros_like(masks[0], np.uint8))], settings) is model  # nothing to learn
+    assert (
+        finetuned(model, [(frames.read(0), np.zeros_like(masks[0], np.uint8))], settings) is model
+    )  # nothing to learn
 
 
 def test_stills_are_one_per_visible_object():
