@@ -76,6 +76,7 @@ class Recipe:
     log_every: int
     seed: int
     location_prior: bool = False  # model: the decoder sees the previous frame's mask (simulated in training)
+    ema: float = 0.0  # > 0: export an exponential moving average of the weights with this decay per step
 
     def __post_init__(self) -> None:
         if self.variant not in ("lwl", "joint", "llb"):
@@ -90,11 +91,19 @@ class Recipe:
                     f"recipe: a sequence is in both the training and the validation split "
                     f"({sorted(set(source.sequences) & set(self.validation_sequences))} of {source.root})"
                 )
+        if not 0.0 <= self.ema < 1.0:
+            raise LLBError(f"recipe: ema {self.ema} must lie in [0, 1) (0: off)")
         if self.precision not in ("fp32", "bf16", "fp16"):
             raise LLBError(f"recipe: precision {self.precision!r} must be fp32, bf16 or fp16")
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @staticmethod
+    def completed(saved: dict[str, Any]) -> dict[str, Any]:
+        """A recipe's JSON dict as saved by an older version, with settings added since at their defaults."""
+        defaults = {f.name: f.default for f in dataclasses.fields(Recipe) if f.default is not dataclasses.MISSING}
+        return {**defaults, **saved}
 
     def replace(self, **changes: Any) -> Recipe:  # noqa: ANN401
         return dataclasses.replace(self, **changes)

@@ -91,6 +91,9 @@ class Trainer:
             self.model.freeze_backbone()
         self.model.train()
         params = [p for p in self.model.parameters() if p.requires_grad]
+        self.ema: dict[str, torch.Tensor] | None = None  # moving average of the trained weights (recipe.ema)
+        if recipe.ema > 0:
+            self.ema = {n: p.detach().clone() for n, p in self.model.named_parameters() if p.requires_grad}
         self.optimizer = torch.optim.Adam(params, lr=recipe.lr)
         self.scheduler = torch.optim.lr_scheduler.MultiStepLR(
             self.optimizer, milestones=list(recipe.milestones), gamma=recipe.gamma
@@ -129,6 +132,7 @@ class Trainer:
             "scheduler": self.scheduler.state_dict(),
             "iteration": self.iteration,
             "elapsed": self.elapsed,
+            "ema": self.ema,
             "rng_numpy": self.rng.bit_generator.state,
             "rng_torch": torch.get_rng_state(),
             "rng_python": random.getstate(),
@@ -151,13 +155,15 @@ class Trainer:
         if not path.is_file():
             raise LLBError(f"{path}: nothing to resume; start without --resume")
         state = torch.load(path, map_location=self.device, weights_only=True)
-        if json.loads(state["recipe"]) != json.loads(self.recipe.to_json()):
+        if Recipe.completed(json.loads(state["recipe"])) != json.loads(self.recipe.to_json()):
             raise LLBError(f"{path}: was trained with another recipe; resume with the same recipe and --set values")
         missing, unexpected = self.model.load_state_dict(state["model"], strict=False)
         if unexpected or any(not n.startswith("backbone.") for n in missing):
             raise LLBError(f"{path}: model tensors do not match ({unexpected[:3]}, {missing[:3]})")
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        if self.ema is not None:
+            self.ema = state["ema"]
         self.iteration = int(state["iteration"])
         self.elapsed = float(state["elapsed"])
         self.rng.bit_generator.state = state["rng_numpy"]
@@ -191,6 +197,11 @@ class Trainer:
         loss.backward()
         self.optimizer.step()
         self.scheduler.step()
+        if self.ema is not None:
+            with torch.no_grad():
+                for name, p in self.model.named_parameters():
+                    if name in self.ema:
+                        self.ema[name].mul_(r.ema).add_(p.detach(), alpha=1 - r.ema)
         self.iteration += 1
         return {"loss": loss.item(), "lovasz": lovasz.item(), "bce": bce.item(), "cosine": cosine.item()}
 
@@ -247,7 +258,8 @@ class Trainer:
         return None
 
     def export(self, path: Path) -> Path:
-        """Write the inference checkpoint (heads only when the backbone is frozen, fp16)."""
+        """Write the inference checkpoint (heads only when the backbone is frozen, fp16); with `recipe.ema`
+        the moving average of the weights, not the last step's."""
         r = self.recipe
         metadata = {
             "recipe": json.loads(r.to_json()),
@@ -255,6 +267,16 @@ class Trainer:
             "train_minutes": round(self.elapsed / 60, 1),
             "world_size": self.world.size,
         }
-        if self.world.main:
-            save_checkpoint(self.model, path, include_backbone=not r.freeze_backbone, half=True, metadata=metadata)
+        if not self.world.main:
+            return path
+        params = dict(self.model.named_parameters())
+        kept = {n: params[n].detach().clone() for n in self.ema or {}}
+        with torch.no_grad():
+            for n, t in (self.ema or {}).items():
+                params[n].copy_(t)  # the averaged weights are what ships
+            try:
+                save_checkpoint(self.model, path, include_backbone=not r.freeze_backbone, half=True, metadata=metadata)
+            finally:
+                for n, t in kept.items():
+                    params[n].copy_(t)
         return path

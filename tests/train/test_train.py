@@ -143,3 +143,23 @@ def test_training_can_start_from_shipped_style_weights(shared_data, tmp_path):
             tensor = tensor[:, :-1]
         torch.testing.assert_close(tensor, a[name].to(tensor.dtype), rtol=2e-3, atol=1e-3)
     assert prior.train(max_iterations=1) is None and prior.iteration == 1
+
+
+def test_ema_weights_are_exported_and_resume_exactly(shared_data, tmp_path):
+    recipe = load_recipe("cpu-default", [*TINY, "ema=0.5", "synthetic_iterations=0"])
+    straight = Trainer(recipe, tmp_path / "a")
+    start = {n: p.detach().clone() for n, p in straight.model.named_parameters() if p.requires_grad}
+    assert straight.train() == tmp_path / "a" / "final.pt"
+    last = {n: p.detach().clone() for n, p in straight.model.named_parameters() if p.requires_grad}
+    exported = load_checkpoint(straight.export(tmp_path / "again.pt"), variant="llb").state_dict()
+    name = "decoder.head2.weight"
+    assert not torch.equal(straight.ema[name], last[name]) and not torch.equal(straight.ema[name], start[name])
+    torch.testing.assert_close(exported[name], straight.ema[name], rtol=2e-3, atol=1e-3)  # fp16 storage
+    assert torch.equal(straight.model.state_dict()[name], last[name])  # the live weights are left alone
+    half = Trainer(recipe, tmp_path / "b")
+    half.train(max_iterations=2)
+    resumed = Trainer(recipe, tmp_path / "b", resume=True)
+    resumed.train()
+    assert all(torch.equal(straight.ema[n], resumed.ema[n]) for n in straight.ema)
+    with pytest.raises(LLBError, match=r"ema .* must lie in"):
+        load_recipe("cpu-default", [*TINY, "ema=1.0"])
