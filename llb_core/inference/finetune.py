@@ -13,6 +13,7 @@ import copy
 import hashlib
 import logging
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -39,7 +40,7 @@ class FinetuneSettings:
     seed: int = 0
 
 
-_CACHE: OrderedDict[tuple, LLBNet] = OrderedDict()
+_CACHE: OrderedDict[tuple, tuple[weakref.ref, LLBNet]] = OrderedDict()  # key -> (the base model, its tuned copy)
 _CACHE_SIZE = 2
 
 
@@ -74,15 +75,15 @@ def finetuned(
     if settings.steps <= 0 or not stills:
         return model
     key = _key(model, examples, settings)
-    if key in _CACHE:
+    if key in _CACHE and _CACHE[key][0]() is model:  # (an id can be reused once a model is gone)
         _CACHE.move_to_end(key)
-        return _CACHE[key]
+        return _CACHE[key][1]
     tic = time.perf_counter()
     tuned = _tune(model, stills, settings, dtype)
     log.info(
         "fine-tuned on %d object mask(s), %d steps, in %.1f s", len(stills), settings.steps, time.perf_counter() - tic
     )
-    _CACHE[key] = tuned
+    _CACHE[key] = (weakref.ref(model), tuned)
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return tuned
