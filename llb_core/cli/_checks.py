@@ -6,6 +6,7 @@ imports torch except `device`, which the commands call after every path check ha
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 import zipfile
@@ -15,6 +16,17 @@ from llb_core.cli import CliError
 
 # What `--resolution` accepts (the engine's own limits, `SessionSettings`).
 MIN_RESOLUTION, MAX_RESOLUTION = 64, 4096
+
+
+def add_max_objects(parser: argparse.ArgumentParser) -> None:
+    """The `--max-objects N` option of commands that read keyframe masks."""
+    parser.add_argument(
+        "--max-objects",
+        type=int,
+        default=None,
+        metavar="N",
+        help="refuse masks with more than N object ids (default 50: more is nearly always noise)",
+    )
 
 
 def existing(path: str | Path, what: str) -> Path:

@@ -30,13 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--layout", choices=("auto", "index", "binary"), default="auto")
     imp.add_argument("--no-create-objects", action="store_true", help="refuse masks of undeclared objects")
     imp.add_argument("--skip-invalid", action="store_true", help="import the valid files, list the rest")
-    imp.add_argument(
-        "--max-objects",
-        type=int,
-        default=None,
-        metavar="N",
-        help="refuse masks with more than N object ids (default 50: more is nearly always noise)",
-    )
+    checks.add_max_objects(imp)
     imp.set_defaults(func=run_import)
     info = actions.add_parser("info", help="objects, keyframes, propagated, stale and missing frames")
     info.add_argument("project", help="project folder")

@@ -49,13 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="start", type=int, default=None, help="with --project: propagate from this frame")
     p.add_argument("--direction", choices=("forward", "backward", "both"), default="forward", help="with --from")
     p.add_argument("--overwrite", action="store_true", help="replace the masks an earlier run left in --out")
-    p.add_argument(
-        "--max-objects",
-        type=int,
-        default=None,
-        metavar="N",
-        help="refuse masks with more than N object ids (default 50: more is nearly always noise)",
-    )
+    checks.add_max_objects(p)
     p.set_defaults(func=run)
 
 
