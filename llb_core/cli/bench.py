@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add `bench model`."""
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="target", required=True)
     p = bench.add_parser("model", help="time and GFLOPs per network component for one frame")
-    p.add_argument("--variant", default="llb", help="lwl, joint or llb (default llb)")
+    p.add_argument("--variant", default="llb", help="a registered variant: lwl, joint, llb, jointformer (default llb)")
     p.add_argument("--height", type=int, default=480)
     p.add_argument("--width", type=int, default=854)
     p.add_argument("--memory", type=int, default=20, help="memory samples (default 20, the bank's maximum)")
@@ -53,6 +53,10 @@ def run_model(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    from llb_core.model import variant_names
+
+    if args.variant not in variant_names():
+        raise CliError(f"--variant {args.variant}: unknown; choose one of {', '.join(variant_names())}")
     model = create_model(args.variant, backbone_weights=args.backbone_weights)
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     for device in devices:

@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--max-frames", type=int, default=None, metavar="N", help="only the first N frames (N >= 3)")
     p.add_argument("--weights", default=None, help="checkpoint (default: the shipped weights)")
-    p.add_argument("--variant", default=None, choices=("lwl", "joint", "llb"), help="require this variant")
+    p.add_argument("--variant", default=None, help="require this variant (a registered name: lwl, jointformer, ...)")
     p.add_argument("--resolution", type=int, default=None, help="internal short side (default: the engine's, 320)")
     p.add_argument("--mode", choices=("crop", "full"), default=None, help="crops or full frame (default: the engine's)")
     p.add_argument("--finetune", type=int, default=0, metavar="STEPS", help="test-time fine-tuning steps (0: off)")

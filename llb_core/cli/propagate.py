@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--soft", action="store_true", help="also write per-object soft masks (out/soft/ID/NNNNN.png)")
     p.add_argument("--max-frames", type=int, default=None, help="only the first N frames")
     p.add_argument("--weights", default=None, help="checkpoint (default: the shipped weights)")
-    p.add_argument("--variant", default=None, choices=("lwl", "joint", "llb"), help="require this variant")
+    p.add_argument("--variant", default=None, help="require this variant (a registered name: lwl, jointformer, ...)")
     p.add_argument("--backbone-weights", default=None, help="ImageNet backbone weights file")
     p.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, cuda:1, mps")
     p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))

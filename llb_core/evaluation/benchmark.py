@@ -2,7 +2,9 @@
 
 Components follow the engine's split: per-frame work (backbone, adapters, transformer decoding, fusion,
 decoder) and per-memory-update work (label encoding of one sample, fitting the target model, encoding
-the transformer memory), each timed in float32 and under bfloat16 autocast (fp16 on CUDA).
+the transformer memory), each timed in float32 and under bfloat16 autocast (fp16 on CUDA). Token models
+(JointFormer) list their own: reference encoding and the reference stream per memory update, joint blocks
+and decoder per frame.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from llb_core.model import LLBNet
+from llb_core.model import BackboneNet, LLBNet
+from llb_core.model.jointformer import JointFormerNet
 
 
 @dataclass
@@ -58,7 +61,7 @@ def _gflops(fn: Callable[[], object]) -> float:
 
 
 def benchmark_model(
-    model: LLBNet,
+    model: BackboneNet,
     *,
     height: int = 480,
     width: int = 854,
@@ -68,7 +71,8 @@ def benchmark_model(
     precisions: tuple[str, ...] = ("fp32", "bf16"),
     channels_last: bool = False,
 ) -> list[BenchRow]:
-    """Time every component on one random frame of `height` x `width` with `memory` memory samples.
+    """Time every component on one random frame of `height` x `width` with `memory` memory samples
+    (references, for token models).
 
     With `channels_last` the model and the frame use the NHWC memory format (faster convolutions on CPU).
 
@@ -84,10 +88,42 @@ def benchmark_model(
         image = image.contiguous(memory_format=torch.channels_last)
     mask = torch.zeros(1, 1, height, width, device=device)
     mask[..., height // 4 : 3 * height // 4, width // 3 : 2 * width // 3] = 1
+    if isinstance(model, JointFormerNet):
+        components = _token_components(model, image, mask, memory)
+    elif isinstance(model, LLBNet):
+        components = _target_model_components(model, image, mask, memory)
+    else:
+        raise TypeError(f"no benchmark for {type(model).__name__}")
+    rows = []
+    for name, fn in components:
+        rows.append(BenchRow(name, _gflops(fn), {p: _time(fn, device, p, repeats) for p in precisions}))
+    return rows
+
+
+Components = list[tuple[str, Callable[[], object]]]
+
+
+def _token_components(model: JointFormerNet, image: torch.Tensor, mask: torch.Tensor, n: int) -> Components:
+    with torch.inference_mode():
+        frame = model.encode_frame(image)
+        refs = model.encode_reference(frame, mask)[:, None].expand(-1, n, -1, -1)  # (1, L, T) -> (1, N, L, T)
+        references = model.prepare_references(refs)
+        memory = model.new_memory(1)
+        _, memory, tokens = model.segment(frame, references, memory, None)
+    return [
+        ("backbone", lambda: model.backbone(model._pad(model.normalize(image)))),
+        ("reference encoding (1 frame)", lambda: model.encode_reference(frame, mask)),
+        (f"reference stream ({n} references)", lambda: model.prepare_references(refs)),
+        (f"joint blocks + decoder ({n} refs)", lambda: model.segment(frame, references, memory, tokens)),
+        ("frame (steady state)", lambda: model.segment(model.encode_frame(image), references, memory, tokens)),
+    ]
+
+
+def _target_model_components(model: LLBNet, image: torch.Tensor, mask: torch.Tensor, n: int) -> Components:
+    device = image.device
     with torch.inference_mode():
         frame = model.encode_frame(image)
         label = model.encode_label(image, mask)
-    n = memory
     xs = frame.induction[None].expand(n, -1, -1, -1, -1)
     e2s, ws = label.e2[None].expand(n, -1, -1, -1, -1), label.w[None].expand(n, -1, -1, -1, -1)
     v = torch.full((n, 1), 1.0 / n, device=device)
@@ -135,10 +171,7 @@ def benchmark_model(
         ("decoder", lambda: model.decode(frame, target)),
         ("frame (steady state)", lambda: model.segment(model.encode_frame(image), tau, keys, values)),
     ]
-    rows = []
-    for name, fn in components:
-        rows.append(BenchRow(name, _gflops(fn), {p: _time(fn, device, p, repeats) for p in precisions}))
-    return rows
+    return components
 
 
 def format_table(rows: list[BenchRow], title: str) -> str:

@@ -10,7 +10,8 @@ Policy (LWL's, extended with person-given keyframes):
 
 Naming legend: C adapted channels, D label channels, (h, w) the stride-16 grid. Every sample caches
 what the network derived from it (induction and transformer features, E1, E2, W), so an update costs
-one label encoding and nothing is recomputed.
+one label encoding and nothing is recomputed. Token models (JointFormer) keep `TokenSample`s instead:
+the frame's reference tokens; the same eviction policy applies, the weights go unused.
 """
 
 from __future__ import annotations
@@ -44,6 +45,21 @@ class MemorySample:
 
 
 @dataclass
+class TokenSample:
+    """One memory sample of a token model (JointFormer): the frame's reference tokens.
+
+    Attributes:
+        frame: index of the frame in the video.
+        tokens: (L, T) reference tokens (frame features plus the mask embedding).
+        pinned: a keyframe: never evicted.
+    """
+
+    frame: int
+    tokens: torch.Tensor
+    pinned: bool = False
+
+
+@dataclass
 class MemoryBank:
     """Bounded set of memory samples with temporal weights (see module docstring).
 
@@ -59,7 +75,7 @@ class MemoryBank:
     update_rate: float = 0.1
     pinned_floor: float = 0.25
     transformer_samples: int = 20
-    samples: list[MemorySample] = field(default_factory=list)
+    samples: list[MemorySample | TokenSample] = field(default_factory=list)
     weights: list[float] = field(default_factory=list)
     version: int = 0  # bumped on every change; caches of derived state key on it
 
@@ -74,7 +90,7 @@ class MemoryBank:
     def num_pinned(self) -> int:
         return sum(s.pinned for s in self.samples)
 
-    def add(self, sample: MemorySample) -> int | None:
+    def add(self, sample: MemorySample | TokenSample) -> int | None:
         """Insert a sample; returns the frame index of the evicted sample, if any.
 
         Raises:
@@ -123,17 +139,32 @@ class MemoryBank:
         keep = max(self.transformer_samples - len(pinned), 0)
         return sorted(pinned[: self.transformer_samples] + (recent[-keep:] if keep else []))
 
+    def _target_samples(self) -> list[MemorySample]:
+        samples = [s for s in self.samples if isinstance(s, MemorySample)]
+        if len(samples) != len(self.samples):
+            raise TypeError("this memory bank holds token samples, not target-model samples")
+        return samples
+
     def learner_inputs(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Stacked inputs of the few-shot learner: x (N, 1, C, h, w), e2 and w (N, 1, D, h, w), v (N, 1)."""
-        x = torch.stack([s.induction for s in self.samples])[:, None]
-        e2 = torch.stack([s.e2 for s in self.samples])[:, None]
-        w = torch.stack([s.w for s in self.samples])[:, None]
+        samples = self._target_samples()
+        x = torch.stack([s.induction for s in samples])[:, None]
+        e2 = torch.stack([s.e2 for s in samples])[:, None]
+        w = torch.stack([s.w for s in samples])[:, None]
         v = torch.tensor(self.weights, dtype=x.dtype, device=x.device)[:, None]
         return x, e2, w, v
 
     def transformer_inputs(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Transformer features (1, N', C, h, w) and values E1 (1, N', D, h, w) of `transformer_indices`."""
-        chosen = [self.samples[i] for i in self.transformer_indices()]
+        samples = self._target_samples()
+        chosen = [samples[i] for i in self.transformer_indices()]
         feats = torch.stack([s.transformer for s in chosen])[None]  # type: ignore[misc]
         values = torch.stack([s.e1 for s in chosen])[None]  # type: ignore[misc]
         return feats, values
+
+    def reference_tokens(self) -> torch.Tensor:
+        """Tokens (N', L, T) of `transformer_indices` (token samples), oldest first."""
+        chosen = [self.samples[i] for i in self.transformer_indices()]
+        if not all(isinstance(s, TokenSample) for s in chosen):
+            raise TypeError("this memory bank holds target-model samples, not token samples")
+        return torch.stack([s.tokens for s in chosen])  # type: ignore[union-attr]

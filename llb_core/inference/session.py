@@ -24,7 +24,7 @@ from llb_core.inference.keyframes import Keyframe, memory_keyframes
 from llb_core.inference.results import FrameResult, Provenance, RunResults
 from llb_core.inference.settings import SessionSettings, select_device, select_dtype
 from llb_core.inference.tracker import Track, Tracker, initial_box
-from llb_core.model import LLBNet
+from llb_core.model import BackboneNet
 
 Direction = Literal["forward", "backward", "both"]
 
@@ -101,7 +101,9 @@ class Session:
         settings: engine settings.
     """
 
-    def __init__(self, frames: Frames, model: LLBNet, clip: ClipView, settings: SessionSettings | None = None) -> None:
+    def __init__(
+        self, frames: Frames, model: BackboneNet, clip: ClipView, settings: SessionSettings | None = None
+    ) -> None:
         self.frames = frames
         self.clip = clip
         self.settings = settings or SessionSettings()
@@ -311,7 +313,7 @@ class Session:
             self.results.put(t, result.mask, provenance)
             yield result
 
-    def _model_for(self, run: Run) -> LLBNet:
+    def _model_for(self, run: Run) -> BackboneNet:
         """The session's model, or with test-time fine-tuning on, a copy tuned on the run's keyframes."""
         if self.settings.finetune_steps <= 0:
             return self.model
@@ -348,7 +350,7 @@ class Session:
             if annotated or update:
                 assert track.window is not None
                 sample = tracker.make_sample(t, crops[track.window], prob, pinned=annotated)
-                first = track.tau is None
+                first = track.state is None
                 iterations = self.settings.init_iterations if first else self.settings.update_iterations
                 tracker.add_sample(track, sample, iterations=iterations)
             tracker.follow(track, prob)
@@ -397,7 +399,6 @@ class Session:
                 sample = tracker.make_sample(k, crop, kprob, pinned=pinned)
                 track.bank.add(sample)
                 if last:
-                    x, e2, w, v = track.bank.learner_inputs()
-                    track.tau = tracker.model.fit(x, e2, w, v, iterations=self.settings.init_iterations)
+                    tracker.refresh(track, iterations=self.settings.init_iterations)
             tracks.append(track)
         return tracks

@@ -6,18 +6,18 @@ masks handed in and out are full-frame torch tensors on the engine's device.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from llb_core.inference.aggregation import soft_aggregate
-from llb_core.inference.memory import MemoryBank, MemorySample
+from llb_core.inference.memory import MemoryBank
 from llb_core.inference.motion import PriorWarp
 from llb_core.inference.search_region import Box, Window, box_from_mask, full_window, search_window, update_box
 from llb_core.inference.settings import SessionSettings
-from llb_core.model import FrameFeatures, LLBNet
+from llb_core.inference.track import Crop, Track
+from llb_core.inference.track_memory import memory_for
+from llb_core.model import BackboneNet
 
 ANNOTATION_LOGIT = 100.0  # an annotated frame gives logits of +-100; also the fill outside a crop
 
@@ -34,30 +34,6 @@ def network_size(image_size: tuple[int, int], settings: SessionSettings) -> tupl
     return max(round(r * height / width / 16) * 16, 16), r
 
 
-@dataclass
-class Crop:
-    """A network input cut from a frame, with its features."""
-
-    window: Window
-    image: torch.Tensor  # (1, 3, h, w) RGB in [0, 1]
-    features: FrameFeatures
-
-
-@dataclass
-class Track:
-    """One object's state within a run."""
-
-    obj_id: int
-    bank: MemoryBank
-    box: Box
-    tau: torch.Tensor | None = None
-    keys: torch.Tensor | None = None  # transformer encoder output for `keys_version` of the bank
-    values: torch.Tensor | None = None
-    keys_version: int = -1
-    window: Window | None = None  # the window of the last predicted frame
-    prob: torch.Tensor | None = None  # (H, W) merged probability on the last frame: the next location prior
-
-
 class Tracker:
     """Runs `model` over frames for a set of tracks (see module docstring).
 
@@ -69,9 +45,10 @@ class Tracker:
     """
 
     def __init__(
-        self, model: LLBNet, settings: SessionSettings, device: torch.device, image_size: tuple[int, int]
+        self, model: BackboneNet, settings: SessionSettings, device: torch.device, image_size: tuple[int, int]
     ) -> None:
         self.model = model
+        self.memory = memory_for(model)
         self.settings = settings
         self.device = device
         self.image_size = image_size
@@ -118,20 +95,10 @@ class Tracker:
         return self._resize(patch, self.net_size).clamp(0, 1)
 
     # ------------------------------------------------------------------------------------------ memory
-    def make_sample(self, frame_index: int, crop: Crop, prob: torch.Tensor, *, pinned: bool) -> MemorySample:
+    def make_sample(self, frame_index: int, crop: Crop, prob: torch.Tensor, *, pinned: bool) -> object:
         """Encode a memory sample from a crop and the object's full-frame probability (H, W)."""
         mask = self._crop_mask(prob, crop.window).to(crop.image.dtype)
-        label = self.model.encode_label(crop.image, mask)
-        f = crop.features
-        return MemorySample(
-            frame=frame_index,
-            induction=f.induction[0],
-            transformer=None if f.transformer is None else f.transformer[0],
-            e2=label.e2[0],
-            w=label.w[0],
-            e1=None if label.e1 is None else label.e1[0],
-            pinned=pinned,
-        )
+        return self.memory.sample(frame_index, crop, mask, pinned=pinned)
 
     def new_track(self, obj_id: int, box: Box) -> Track:
         s = self.settings
@@ -143,24 +110,16 @@ class Tracker:
         )
         return Track(obj_id, bank, box)
 
-    def add_sample(self, track: Track, sample: MemorySample, *, iterations: int) -> None:
-        """Insert a sample into the track's memory and refine its target model."""
-        track.bank.add(sample)
-        x, e2, w, v = track.bank.learner_inputs()
-        track.tau = self.model.fit(x, e2, w, v, tau=track.tau, iterations=iterations)
+    def add_sample(self, track: Track, sample: object, *, iterations: int) -> None:
+        """Insert a sample into the track's memory and refresh what the model derives from it."""
+        track.bank.add(sample)  # type: ignore[arg-type]
+        self.memory.refresh(track, iterations=iterations)
+
+    def refresh(self, track: Track, *, iterations: int) -> None:
+        """Refresh the track's derived state after samples were added to its bank directly."""
+        self.memory.refresh(track, iterations=iterations)
 
     # ------------------------------------------------------------------------------------------- frames
-    def _memory_keys(self, track: Track) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """Transformer keys and values of the track's memory, encoded once per memory state."""
-        if self.model.transduction is None:
-            return None, None
-        if track.keys_version != track.bank.version:
-            feats, values = track.bank.transformer_inputs()
-            track.keys = self.model.encode_memory(feats)
-            track.values = values
-            track.keys_version = track.bank.version
-        return track.keys, track.values
-
     def _paste(self, logits: torch.Tensor, window: Window) -> torch.Tensor:
         """Crop logits (1, 1, h, w) -> full-frame logits (H, W), -100 outside the window."""
         canvas = torch.full(self.image_size, -ANNOTATION_LOGIT, device=self.device)
@@ -194,13 +153,12 @@ class Tracker:
                 hard = annotations[track.obj_id]
                 logits.append(torch.where(hard, ANNOTATION_LOGIT, -ANNOTATION_LOGIT).float())
                 continue
-            keys, values = self._memory_keys(track)
-            assert track.tau is not None
+            assert track.state is not None
             prior = None
             if self.model.config.location_prior and track.prob is not None:
                 moved = track.prob if self.motion is None else self.motion.warp(track.prob)
                 prior = self._crop_mask(moved, window).to(crops[window].image.dtype)
-            out = self.model.segment(crops[window].features, track.tau, keys, values, prior)
+            out = self.memory.segment(track, crops[window], prior)
             logits.append(self._paste(out, window))
         return soft_aggregate(torch.stack(logits))
 

@@ -10,14 +10,24 @@ import os
 from typing import Any
 
 from llb_core.model._weights import WeightsError
+from llb_core.model.base import BackboneNet
 from llb_core.model.checkpoint import (
     CheckpointError,
     add_location_prior,
+    copy_shared_tensors,
     load_checkpoint,
     read_checkpoint,
     save_checkpoint,
 )
-from llb_core.model.config import LLBConfig, get_config, register_variant, variant_names
+from llb_core.model.config import (
+    LLBConfig,
+    VariantSpec,
+    build_model,
+    get_config,
+    register_variant,
+    variant_names,
+    variant_spec,
+)
 from llb_core.model.label_encoder import LabelEncoding
 from llb_core.model.llbnet import FrameFeatures, LLBNet
 
@@ -28,15 +38,20 @@ def create_model(
     pretrained_backbone: bool = True,
     backbone_weights: str | os.PathLike | None = None,
     **overrides: Any,  # noqa: ANN401
-) -> LLBNet:
+) -> BackboneNet:
     """Build a registered variant (config overrides as keywords), with ImageNet backbone weights loaded."""
-    model = LLBNet(get_config(variant, **overrides))
+    model = build_model(get_config(variant, **overrides))
+    assert isinstance(model, BackboneNet)
     if pretrained_backbone:
         model.load_backbone(backbone_weights)
     return model
 
 
 __all__ = [
+    "BackboneNet",
+    "VariantSpec",
+    "build_model",
+    "variant_spec",
     "CheckpointError",
     "FrameFeatures",
     "LLBConfig",
@@ -44,6 +59,7 @@ __all__ = [
     "LabelEncoding",
     "WeightsError",
     "add_location_prior",
+    "copy_shared_tensors",
     "create_model",
     "get_config",
     "load_checkpoint",

@@ -1,4 +1,4 @@
-"""Saving and loading LLBNet checkpoints: config + format version + tensors, loaded strictly.
+"""Saving and loading model checkpoints (any registered variant): config + format version + tensors, loaded strictly.
 
 A checkpoint is a `torch.save`d dict of plain types (loaded with `weights_only=True`):
     format: "llb-checkpoint", format_version: int, config: JSON of LLBConfig,
@@ -19,7 +19,8 @@ import torch
 
 from llb_core.errors import new_file_mode
 from llb_core.model._weights import WeightsError, compare_state
-from llb_core.model.config import LLBConfig
+from llb_core.model.base import BackboneNet
+from llb_core.model.config import LLBConfig, build_model, variant_names
 from llb_core.model.llbnet import LLBNet
 
 FORMAT = "llb-checkpoint"
@@ -31,7 +32,7 @@ class CheckpointError(WeightsError):
 
 
 def save_checkpoint(
-    model: LLBNet,
+    model: BackboneNet,
     path: str | os.PathLike,
     *,
     include_backbone: bool = False,
@@ -107,7 +108,7 @@ def load_checkpoint(
     variant: str | None = None,
     backbone: str | None = None,
     backbone_weights: str | os.PathLike | None = None,
-) -> LLBNet:
+) -> BackboneNet:
     """Rebuild the model a checkpoint describes and load its tensors strictly.
 
     Args:
@@ -121,13 +122,16 @@ def load_checkpoint(
     Raises:
         CheckpointError: unreadable file, other variant or backbone, missing, unexpected or mis-shaped keys.
     """
+    if variant is not None and variant not in variant_names():
+        raise CheckpointError(f"unknown model variant {variant!r}; choose one of {', '.join(variant_names())}")
     payload = read_checkpoint(path)
     config: LLBConfig = payload["config"]
     if variant is not None and config.variant != variant:
         raise CheckpointError(f"{path}: holds a '{config.variant}' model, but a '{variant}' model was asked for")
     if backbone is not None and config.backbone != backbone:
         raise CheckpointError(f"{path}: built on backbone '{config.backbone}', but '{backbone}' was asked for")
-    model = LLBNet(config)
+    model = build_model(config)
+    assert isinstance(model, BackboneNet)
     includes_backbone = bool(payload["includes_backbone"])
     if not includes_backbone:
         model.load_backbone(backbone_weights)
@@ -167,3 +171,16 @@ def add_location_prior(model: LLBNet, source: LLBNet) -> None:
         else:
             raise ValueError(f"add_location_prior: {name} is {tuple(tensor.shape)}, expected {tuple(target.shape)}")
     model.load_state_dict(state)
+
+
+def copy_shared_tensors(model: BackboneNet, source: BackboneNet) -> list[str]:
+    """Copy into `model` every tensor `source` has under the same name and shape (another variant's
+    backbone and decoder, say); returns the names copied. The rest of `model` keeps its initialisation."""
+    state = model.state_dict()
+    copied = []
+    for name, tensor in source.state_dict().items():
+        if name in state and state[name].shape == tensor.shape:
+            state[name].copy_(tensor)
+            copied.append(name)
+    model.load_state_dict(state)
+    return copied

@@ -1,14 +1,24 @@
-"""The serialisable model configuration and the registry of named variants."""
+"""The serialisable model configuration and the registry of named variants.
+
+A variant is one `register_variant` call: its name, the configuration it starts from, the nn.Module class
+built from that configuration ("module:Class", imported when first built) and its traits (label encoder,
+branches, fusion). Nothing else lists variant names: the CLI, recipes, checkpoints and the app ask the
+registry.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Variant = Literal["lwl", "joint", "llb"]
+from torch import nn
+
+ReferenceMode = Literal["self", "references", "self+current", "references+current"]
+REFERENCE_MODES: tuple[str, ...] = ("self", "references", "self+current", "references+current")
 
 
 @dataclass(frozen=True)
@@ -19,7 +29,7 @@ class LLBConfig:
     branch exists, and the fusion (none, sum or gated).
     """
 
-    variant: Variant = "llb"
+    variant: str = "llb"  # a registered variant name (`variant_names()`)
     backbone: str = "mobilenet_v2"  # "mobilenet_v2" (ships with weights) or "resnet50" (bring your own)
     dilated: bool = True  # output stride 16: layer4 at stride 16, richer stride-16 features
     feature_level: str = "layer4"  # backbone level (at stride 16) feeding both branches
@@ -31,22 +41,36 @@ class LLBConfig:
     init_reg: float = 0.01  # initial s, lambda = s^2
     decoder_widths: tuple[int, ...] = (256, 128, 128, 64)  # deepest to shallowest
     location_prior: bool = False  # the decoder also sees where the object was on the previous frame
+    # Token models (jointformer) only:
+    token_dim: int = 128  # T, channels of the patch tokens and of the compressed memory token
+    joint_blocks: int = 3  # joint blocks (transformer blocks over current and reference tokens)
+    heads: int = 4  # attention heads per block
+    reference_mode: ReferenceMode = "self"  # what reference tokens attend to (see jointformer.JointBlock)
 
     def __post_init__(self) -> None:
-        if self.variant not in ("lwl", "joint", "llb"):
-            raise ValueError(f"unknown variant {self.variant!r}; choose lwl, joint or llb")
+        if self.variant not in _REGISTRY:
+            raise ValueError(f"unknown variant {self.variant!r}; choose one of {variant_names()}")
+        if self.reference_mode not in REFERENCE_MODES:
+            raise ValueError(f"reference_mode {self.reference_mode!r}: choose one of {list(REFERENCE_MODES)}")
+        if self.token_dim % self.heads:
+            raise ValueError(f"token_dim {self.token_dim} must be a multiple of heads {self.heads}")
 
     @property
-    def label_encoder(self) -> Literal["mask", "bff"]:
-        return "bff" if self.variant == "llb" else "mask"
+    def spec(self) -> VariantSpec:
+        """The registry entry of this config's variant."""
+        return _REGISTRY[self.variant]
+
+    @property
+    def label_encoder(self) -> Literal["mask", "bff", "tokens"]:
+        return self.spec.label_encoder
 
     @property
     def transduction(self) -> bool:
-        return self.variant != "lwl"
+        return self.spec.transduction
 
     @property
     def fusion(self) -> Literal["none", "sum", "gated"]:
-        return {"lwl": "none", "joint": "sum", "llb": "gated"}[self.variant]  # type: ignore[return-value]
+        return self.spec.fusion
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -67,39 +91,102 @@ class LLBConfig:
         return cls(**values)
 
 
-_REGISTRY: dict[str, Callable[[], LLBConfig]] = {}
+@dataclass(frozen=True)
+class VariantSpec:
+    """One registered variant.
+
+    Attributes:
+        name: the variant's name (stored in checkpoints).
+        summary: one line for help texts and the app's preferences.
+        model: "module:Class" of the nn.Module built from the config (its constructor takes the config).
+        defaults: the config fields this variant sets (label_dim, token sizes, ...).
+        label_encoder: "mask" (small CNN on the mask), "bff" (backbone on the background-filtered frame) or
+            "tokens" (mask embedding added to reference tokens).
+        transduction: the model has JOINT's transformer branch.
+        fusion: how the branches are merged ("none" for single-branch models).
+    """
+
+    name: str
+    summary: str
+    model: str
+    defaults: dict[str, Any]
+    label_encoder: Literal["mask", "bff", "tokens"] = "mask"
+    transduction: bool = False
+    fusion: Literal["none", "sum", "gated"] = "none"
+
+    def config(self, **overrides: Any) -> LLBConfig:  # noqa: ANN401
+        """The variant's configuration with keyword overrides."""
+        return LLBConfig(**{**self.defaults, **overrides, "variant": self.name})
+
+    def model_class(self) -> Callable[[LLBConfig], nn.Module]:
+        """The nn.Module class of this variant (imported on first use)."""
+        module, _, name = self.model.partition(":")
+        return getattr(importlib.import_module(module), name)
 
 
-def register_variant(fn: Callable[[], LLBConfig]) -> Callable[[], LLBConfig]:
-    """Register a named configuration under the function's name."""
-    _REGISTRY[fn.__name__] = fn
-    return fn
+_REGISTRY: dict[str, VariantSpec] = {}
 
 
-@register_variant
-def lwl() -> LLBConfig:
-    """LWL (ECCV 2020): mask label encoder, induction branch only, D = 16."""
-    return LLBConfig(variant="lwl", label_dim=16)
+def register_variant(spec: VariantSpec) -> VariantSpec:
+    """Add a variant to the registry (a second spec under one name raises ValueError)."""
+    if spec.name in _REGISTRY and _REGISTRY[spec.name] != spec:
+        raise ValueError(f"variant {spec.name!r} is already registered")
+    _REGISTRY[spec.name] = spec
+    return spec
 
 
-@register_variant
-def joint() -> LLBConfig:
-    """JOINT (ICCV 2021): mask label encoder with two heads, both branches, plain sum, D = 16."""
-    return LLBConfig(variant="joint", label_dim=16)
-
-
-@register_variant
-def llb() -> LLBConfig:
-    """LLB (AAAI 2023), the default: BFF label encoder (DLGM), both branches, gated fusion, D = 32."""
-    return LLBConfig(variant="llb", label_dim=32)
+_LLBNET = "llb_core.model.llbnet:LLBNet"
+register_variant(
+    VariantSpec("lwl", "LWL (ECCV 2020): mask label encoder, few-shot learner only, D = 16", _LLBNET, {"label_dim": 16})
+)
+register_variant(
+    VariantSpec(
+        "joint",
+        "JOINT (ICCV 2021): mask label encoder with two heads, learner + transformer, plain sum, D = 16",
+        _LLBNET,
+        {"label_dim": 16},
+        transduction=True,
+        fusion="sum",
+    )
+)
+register_variant(
+    VariantSpec(
+        "llb",
+        "LLB (AAAI 2023): BFF label encoder (DLGM), learner + transformer, gated fusion, D = 32",
+        _LLBNET,
+        {"label_dim": 32},
+        label_encoder="bff",
+        transduction=True,
+        fusion="gated",
+    )
+)
+register_variant(
+    VariantSpec(
+        "jointformer",
+        "JointFormer (2024), adapted: joint blocks over current and reference tokens, one memory token per object",
+        "llb_core.model.jointformer:JointFormerNet",
+        {"label_dim": 16},
+        label_encoder="tokens",
+    )
+)
 
 
 def variant_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_config(name: str, **overrides: Any) -> LLBConfig:  # noqa: ANN401
-    """The registered configuration `name`, with keyword overrides."""
+def variant_spec(name: str) -> VariantSpec:
+    """The registry entry `name` (ValueError naming the choices when unknown)."""
     if name not in _REGISTRY:
         raise ValueError(f"unknown model variant {name!r}; choose one of {variant_names()}")
-    return dataclasses.replace(_REGISTRY[name](), **overrides)
+    return _REGISTRY[name]
+
+
+def get_config(name: str, **overrides: Any) -> LLBConfig:  # noqa: ANN401
+    """The registered configuration `name`, with keyword overrides."""
+    return variant_spec(name).config(**overrides)
+
+
+def build_model(config: LLBConfig) -> nn.Module:
+    """An untrained model of `config`'s variant (backbone without ImageNet weights)."""
+    return config.spec.model_class()(config)

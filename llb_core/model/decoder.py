@@ -131,15 +131,27 @@ class Decoder(nn.Module):
         `prior` (B, 1, H', W') in [0, 1] is needed when built with `location_prior` (zeros: no prior known)
         and refused otherwise.
         """
+        return self.run(features, target, size, prior)[0]
+
+    def run(
+        self,
+        features: dict[str, torch.Tensor],
+        target: torch.Tensor,
+        size: tuple[int, int],
+        prior: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """As `forward`, also returning the deepest level's fused output (B, widths[1], h, w) at stride 16."""
         if self.location_prior and prior is None:
             prior = target.new_zeros((target.shape[0], 1, *size))
         elif prior is not None and not self.location_prior:
             raise ValueError("this decoder was built without a location prior")
         x: torch.Tensor | None = None
+        deep: torch.Tensor | None = None
         for name, level in self.levels.items():
             x = level(features[name], target, x, prior)
-        assert x is not None
+            deep = x if deep is None else deep
+        assert x is not None and deep is not None
         x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
         x = F.relu(self.head1(x))
         x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-        return self.head2(x)
+        return self.head2(x), deep

@@ -10,26 +10,19 @@ per-memory-sample work (`encode_label`: E1, E2, W; `encode_memory`: transformer 
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from llb_core.model._fuse import fold_batchnorm
-from llb_core.model.backbone import build_backbone, load_pretrained
+from llb_core.model.base import BackboneNet
 from llb_core.model.config import LLBConfig
 from llb_core.model.decoder import Decoder
 from llb_core.model.fusion import GatedFusion, SumFusion
 from llb_core.model.induction import FewShotLearner, InstanceL2Norm
 from llb_core.model.label_encoder import BFFHeads, LabelEncoding, MaskLabelEncoder
 from llb_core.model.transduction import Transduction
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class FrameFeatures(NamedTuple):
@@ -48,23 +41,18 @@ class FrameFeatures(NamedTuple):
     size: tuple[int, int]
 
 
-class LLBNet(nn.Module):
+class LLBNet(BackboneNet):
     """The LLB video object segmentation network (variant chosen by `config`).
 
     Args:
         config: the model configuration (see `llb_core.model.config`).
     """
 
+    memory_kind = "target-model"
+
     def __init__(self, config: LLBConfig) -> None:
-        super().__init__()
-        self.config = config
-        self.backbone = build_backbone(config.backbone, dilated=config.dilated)
-        level_dim = self.backbone.channels[config.feature_level]
-        if self.backbone.strides[config.feature_level] != 16:
-            raise ValueError(
-                f"feature_level {config.feature_level!r} is at stride "
-                f"{self.backbone.strides[config.feature_level]}, the branches need stride 16"
-            )
+        super().__init__(config)
+        level_dim = self.level_dim
         c, d = config.feature_dim, config.label_dim
         k = config.filter_size
         self.induction_adapter = nn.Conv2d(level_dim, c, 3, 1, 1, bias=False)
@@ -87,57 +75,11 @@ class LLBNet(nn.Module):
             widths=config.decoder_widths,
             location_prior=config.location_prior,
         )
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
-        self.pad_multiple = max(self.backbone.strides.values())
-        self.fused = False  # BatchNorm folded into the backbone's convolutions (inference only)
-
-    # ----------------------------------------------------------------------------------------- set-up
-    def load_backbone(self, weights: str | os.PathLike | None = None) -> str:
-        """Load the backbone's ImageNet weights (strict, verified); returns the file used."""
-        return load_pretrained(self.backbone, weights)
-
-    def freeze_backbone(self) -> None:
-        """Stop gradients into the backbone (its activations are then computed without autograd)."""
-        self.backbone.requires_grad_(False)
-
-    def fuse_for_inference(self) -> None:
-        """Fold the backbone's BatchNorm into its convolutions (faster inference; idempotent).
-
-        A fused model can no longer be trained or saved with the backbone: load a fresh copy for that.
-        """
-        if not self.fused:
-            fold_batchnorm(self.backbone)
-            self.fused = True
-
-    def train(self, mode: bool = True) -> LLBNet:
-        """Training mode for everything but BatchNorm, which stays frozen (eval) as in the paper."""
-        if mode and getattr(self, "fused", False):
-            raise RuntimeError("this model was fused for inference; load a fresh copy to train it")
-        super().train(mode)
-        for module in self.modules():
-            if isinstance(module, nn.BatchNorm2d):
-                module.eval()
-        return self
 
     # ---------------------------------------------------------------------------------- per frame
-    def normalize(self, images: torch.Tensor) -> torch.Tensor:
-        """RGB in [0, 1] (B, 3, H, W) -> ImageNet-normalised, same shape."""
-        return (images - self.mean) / self.std
-
-    def _pad(self, x: torch.Tensor) -> torch.Tensor:
-        """Zero-pad bottom and right to a multiple of the deepest stride: (B, K, H, W) -> (B, K, H', W')."""
-        m = self.pad_multiple
-        return F.pad(x, (0, -x.shape[-1] % m, 0, -x.shape[-2] % m))
-
-    def _backbone_context(self) -> contextlib.AbstractContextManager:
-        frozen = not any(p.requires_grad for p in self.backbone.parameters())
-        return torch.no_grad() if frozen and torch.is_grad_enabled() else contextlib.nullcontext()
-
     def encode_frame(self, images: torch.Tensor) -> FrameFeatures:
         """Backbone and adapters for a batch of frames: (B, 3, H, W) RGB in [0, 1] -> FrameFeatures."""
-        with self._backbone_context():
-            levels = self.backbone(self._pad(self.normalize(images)))
+        levels = self.backbone_levels(images)
         x = levels[self.config.feature_level]
         induction = self.induction_norm(self.induction_adapter(x))
         transformer = None if self.transformer_adapter is None else self.transformer_adapter(x)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from llb_core.errors import LLBError
+from llb_core.model import variant_names
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
 
@@ -77,10 +78,14 @@ class Recipe:
     seed: int
     location_prior: bool = False  # model: the decoder sees the previous frame's mask (simulated in training)
     ema: float = 0.0  # > 0: export an exponential moving average of the weights with this decay per step
+    # token models (jointformer) only, see LLBConfig:
+    reference_mode: str = "self"
+    joint_blocks: int = 3
+    token_dim: int = 128
 
     def __post_init__(self) -> None:
-        if self.variant not in ("lwl", "joint", "llb"):
-            raise LLBError(f"recipe: unknown variant {self.variant!r} (lwl, joint or llb)")
+        if self.variant not in variant_names():
+            raise LLBError(f"recipe: unknown variant {self.variant!r} ({', '.join(variant_names())})")
         if self.size[0] % 16 or self.size[1] % 16:
             raise LLBError(f"recipe: size {self.size} must be multiples of 16")
         if not self.sources:

@@ -19,7 +19,14 @@ import torch
 import torch.distributed as dist
 
 from llb_core.errors import LLBError, new_file_mode
-from llb_core.model import LLBNet, add_location_prior, create_model, load_checkpoint, save_checkpoint
+from llb_core.model import (
+    BackboneNet,
+    add_location_prior,
+    copy_shared_tensors,
+    create_model,
+    load_checkpoint,
+    save_checkpoint,
+)
 from llb_core.train.data import collate
 from llb_core.train.losses import bce_loss, cosine_similarity_loss, lovasz_loss
 from llb_core.train.prior import simulate_priors
@@ -62,7 +69,8 @@ class Trainer:
         resume: continue from `out_dir/train_state.pt` exactly (model, optimizer, schedule, RNG).
         init_from: start from the weights of an inference checkpoint (e.g. the shipped ones) instead of a
             fresh initialisation; its config must match the recipe's model, or lack only the location prior
-            (which then starts with zero weights: the same outputs as the checkpoint).
+            (which then starts with zero weights: the same outputs as the checkpoint), or be another variant,
+            whose tensors of the same name and shape (e.g. the decoder) are then copied.
         device: torch device (default: CPU, or this rank's GPU under torchrun with CUDA).
     """
 
@@ -82,8 +90,13 @@ class Trainer:
             device = torch.device("cuda", self.world.rank % torch.cuda.device_count())
         self.device = device or torch.device("cpu")
         torch.manual_seed(recipe.seed)
-        self.model: LLBNet = create_model(
-            recipe.variant, decoder_widths=recipe.decoder_widths, location_prior=recipe.location_prior
+        self.model: BackboneNet = create_model(
+            recipe.variant,
+            decoder_widths=recipe.decoder_widths,
+            location_prior=recipe.location_prior,
+            reference_mode=recipe.reference_mode,
+            joint_blocks=recipe.joint_blocks,
+            token_dim=recipe.token_dim,
         ).to(self.device)
         if init_from is not None:
             self._init_from(Path(init_from))
@@ -113,8 +126,13 @@ class Trainer:
 
     # --------------------------------------------------------------------------------- state
     def _init_from(self, path: Path) -> None:
-        source = load_checkpoint(path, variant=self.recipe.variant)
-        if source.config == self.model.config:
+        source = load_checkpoint(path)
+        if source.config.variant != self.model.config.variant:
+            copied = copy_shared_tensors(self.model, source)
+            log.info("%s: %d tensors copied from a '%s' model", path, len(copied), source.config.variant)
+            if not any(not n.startswith("backbone.") for n in copied):
+                raise LLBError(f"{path}: a '{source.config.variant}' model shares no trained tensors with this one")
+        elif source.config == self.model.config:
             self.model.load_state_dict(source.state_dict())
         elif source.config == dataclasses.replace(self.model.config, location_prior=False):
             add_location_prior(self.model, source)

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from llb_core.model._weights import ENV_VAR, MOBILENET_V2_IMAGENET, WeightsError, load_state_dict, locate_weights
 from llb_core.model.backbone import MobileNetV2, ResNet50, load_pretrained
-from llb_core.model.llbnet import IMAGENET_MEAN, IMAGENET_STD
+from llb_core.model.base import IMAGENET_MEAN, IMAGENET_STD
 from tests.conftest import load_davis_frame
 
 
