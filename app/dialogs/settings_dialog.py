@@ -53,6 +53,10 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Preferences")
         self._initial = settings
 
+        self.model_combo = QComboBox(self)
+        for name, label in model_choices().items():
+            self.model_combo.addItem(label, name)
+
         self.device_combo = QComboBox(self)
         devices = available_devices()
         for device in devices:
@@ -74,6 +78,7 @@ class SettingsDialog(QDialog):
 
         engine = QGroupBox("Segmentation engine", self)
         form = QFormLayout(engine)
+        form.addRow("M&odel:", self.model_combo)
         form.addRow("&Device:", self.device_combo)
         form.addRow("&Precision:", self.precision_combo)
         form.addRow("&Resolution:", self.resolution_spin)
@@ -85,6 +90,10 @@ class SettingsDialog(QDialog):
         self.resolution_spin.setToolTip(
             "Short side, in pixels, at which the network sees frames. The shipped weights were trained at 256; "
             "higher follows fine detail better but is slower and needs more memory."
+        )
+        self.model_combo.setToolTip(
+            "The network that propagates masks. The default is the most accurate measured here; the model card "
+            "(MODEL_CARD.md) compares them clip by clip. Changing it loads the new model now."
         )
         self.memory_interval_spin.setToolTip(
             "A new memory sample is taken every this many frames. Smaller adapts faster to changing "
@@ -118,6 +127,7 @@ class SettingsDialog(QDialog):
 
         # Same label column width in both boxes, so their fields line up.
         engine_fields = (
+            self.model_combo,
             self.device_combo,
             self.precision_combo,
             self.resolution_spin,
@@ -138,6 +148,7 @@ class SettingsDialog(QDialog):
 
     def show_settings(self, settings: AppSettings) -> None:
         """Set every widget from `settings`."""
+        self.model_combo.setCurrentIndex(max(self.model_combo.findData(settings.model), 0))
         self.device_combo.setCurrentIndex(self.device_combo.findData(settings.device))
         self.precision_combo.setCurrentIndex(self.precision_combo.findData(settings.precision))
         self.resolution_spin.setValue(settings.resolution)
@@ -149,6 +160,7 @@ class SettingsDialog(QDialog):
     def result_settings(self) -> AppSettings:
         """The settings the widgets show (recent files as given)."""
         return AppSettings(
+            model=self.model_combo.currentData(),
             device=self.device_combo.currentData(),
             precision=self.precision_combo.currentData(),
             resolution=self.resolution_spin.value(),
@@ -158,6 +170,17 @@ class SettingsDialog(QDialog):
             autosave_minutes=self.autosave_spin.value(),
             recent_files=self._initial.recent_files,
         )
+
+
+def model_choices() -> dict[str, str]:
+    """Shipped model name -> label: "default" first, then the others with their variant."""
+    from llb_core.model.defaults import describe_shipped, shipped_models
+
+    labels = {"default": "Default (the most accurate measured here)"}
+    for name in shipped_models():
+        if name != "default":
+            labels[name] = describe_shipped(name)
+    return labels
 
 
 def _spin(lo: int, hi: int, suffix: str, parent: QWidget) -> QSpinBox:

@@ -19,6 +19,19 @@ def default_model_loader() -> object:
     return load_model()
 
 
+def shipped_model_loader(name: str) -> ModelLoader:
+    """A loader of the shipped model `name` ("default" is `default_model_loader`)."""
+    if name == "default":
+        return default_model_loader  # type: ignore[return-value]
+
+    def load() -> object:
+        from llb_core.model.defaults import load_shipped
+
+        return load_shipped(name)
+
+    return load  # type: ignore[return-value]
+
+
 class Engine(QObject):
     """Starts an `EngineWorker` in a QThread and relays its signals to the GUI thread.
 
@@ -39,6 +52,7 @@ class Engine(QObject):
     model_state_changed = Signal(str)  # `model_state`, after each change
 
     _post_preload = Signal()
+    _post_loader = Signal(object)
     _post_project = Signal(object)
     _post_write = Signal(object, object)
     _post_run = Signal(object)
@@ -56,6 +70,7 @@ class Engine(QObject):
         self._worker.moveToThread(self._thread)
         self._thread.finished.connect(self._worker.deleteLater)
         self._post_preload.connect(self._worker.preload)
+        self._post_loader.connect(self._worker.set_model_loader)
         self._post_project.connect(self._worker.set_project)
         self._post_write.connect(self._worker.write)
         self._post_run.connect(self._worker.propagate)
@@ -84,6 +99,18 @@ class Engine(QObject):
         if self._model_state in ("not loaded", "failed"):
             self._set_model_state("loading")
             self._post_preload.emit()
+
+    def loaded_model(self) -> object | None:
+        """The model the engine thread holds, None before one loads (read it while no run is going)."""
+        return self._worker.model
+
+    def use_model(self, loader: ModelLoader) -> None:
+        """Switch to the model `loader` gives (after any run in progress); loads it now if one was loaded."""
+        loaded = self._model_state in ("loading", "ready")
+        self._post_loader.emit(loader)
+        self._set_model_state("not loaded")
+        if loaded:
+            self.preload()
 
     def _set_model_state(self, state: str) -> None:
         self._model_state = state

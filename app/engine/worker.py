@@ -32,11 +32,11 @@ from llb_core.workspace import ClipSnapshot, MaskStore
 
 if TYPE_CHECKING:  # torch and the model load in the worker thread (`EngineWorker.preload`), never at import
     from llb_core.inference import Direction, FrameResult, Run, Session
-    from llb_core.model import LLBNet
+    from llb_core.model import BackboneNet
 
 log = logging.getLogger(__name__)
 
-ModelLoader = Callable[[], "LLBNet"]
+ModelLoader = Callable[[], "BackboneNet"]
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class EngineWorker(QObject):
         super().__init__()
         self._load_model = model_loader
         self._cancel = cancel
-        self._model: LLBNet | None = None
+        self._model: BackboneNet | None = None
         self._spec: SourceSpec | None = None
         self._source: FrameSource | None = None
 
@@ -135,6 +135,17 @@ class EngineWorker(QObject):
         except Exception as err:  # noqa: BLE001 - reported to the GUI; a run retries and shows the dialog
             log.exception("loading the model failed")
             self.model_failed.emit(describe_failure(err))
+
+    @property
+    def model(self) -> BackboneNet | None:
+        """The loaded model (None before the first load or after a switch)."""
+        return self._model
+
+    @Slot(object)
+    def set_model_loader(self, loader: ModelLoader) -> None:
+        """Use another model from the next run (or `preload`) on; the loaded one is dropped."""
+        self._load_model = loader
+        self._model = None
 
     @Slot(object)
     def set_project(self, spec: SourceSpec | None) -> None:
@@ -205,7 +216,7 @@ class EngineWorker(QObject):
             thread.quit()
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _ensure_model(self) -> LLBNet:
+    def _ensure_model(self) -> BackboneNet:
         if self._model is None:
             self.status.emit("Loading the model…")
             self._model = self._load_model()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 
-from app.engine.engine import Engine
+from app.engine.engine import Engine, shipped_model_loader
 from app.engine.worker import ModelLoader, RunSummary
 from app.model.document import Document
 from app.model.project_files import declare_found_objects, demo_folder, is_project, open_or_create
@@ -64,7 +64,8 @@ class Studio(QObject):
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
         self.ask: Asker = lambda title, question: False  # the main window installs dialogs for these two
         self.locate: Locator = lambda message: None
-        self.engine = Engine(model_loader, self)
+        self._fixed_model = model_loader is not None  # a given loader wins over the "model" preference
+        self.engine = Engine(model_loader or shipped_model_loader(self.settings.model), self)
         self.engine.busy_changed.connect(self.busy_changed)
         self.document: Document | None = None
         self.autosave = QTimer(self)
@@ -77,6 +78,8 @@ class Studio(QObject):
 
     def apply_settings(self, settings: AppSettings) -> None:
         """Adopt and store new preferences (engine settings apply from the next run)."""
+        if settings.model != self.settings.model and not self._fixed_model:
+            self.engine.use_model(shipped_model_loader(settings.model))
         self.settings = settings
         try:
             save_settings(self.qsettings, settings)

@@ -31,6 +31,8 @@ class AppSettings:
     """Preferences of LLB Studio; validated on construction (ValueError naming every bad field).
 
     Attributes:
+        model: which shipped weights propagate: "default" or another file in resources/weights by name
+            (`llb_core.model.defaults.shipped_models`, e.g. "jointformer").
         device: "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:N" or "mps".
         precision: autocast precision, "auto", "fp32", "bf16" or "fp16".
         resolution: internal short side of the network input, 64..4096 (SessionSettings.resolution).
@@ -42,6 +44,7 @@ class AppSettings:
         recent_files: recently opened paths, most recent first.
     """
 
+    model: str = "default"
     device: str = "auto"
     precision: str = _ENGINE_DEFAULTS.precision
     resolution: int = _ENGINE_DEFAULTS.resolution
@@ -80,6 +83,17 @@ def _int_in(lo: int, hi: int) -> Any:
     return check
 
 
+def _check_model(value: Any) -> str | None:
+    from llb_core.model.defaults import shipped_models
+
+    if value == "default":
+        return None
+    names = shipped_models()
+    if not isinstance(value, str) or value not in names:
+        return f"must name a shipped model ({', '.join(names) or 'default'}), got {value!r}"
+    return None
+
+
 def _check_device(value: Any) -> str | None:
     if not isinstance(value, str) or not DEVICE_RE.fullmatch(value):
         return f"must be auto, cpu, cuda, cuda:N or mps, got {value!r}"
@@ -99,6 +113,7 @@ def _check_recent(value: Any) -> str | None:
 
 
 _CHECKS = {
+    "model": _check_model,
     "device": _check_device,
     "precision": _check_precision,
     "resolution": _int_in(64, 4096),

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from llb_core.inference import Session, SessionSettings
-from llb_core.model import LLBNet
+from llb_core.model import BackboneNet
 from llb_core.workspace import ClipState
 
 
@@ -78,7 +78,7 @@ class MovingShapes:
         return frame
 
 
-def speed(model: LLBNet, frames: object, masks: np.ndarray, settings: SessionSettings, num_frames: int) -> float:
+def speed(model: BackboneNet, frames: object, masks: np.ndarray, settings: SessionSettings, num_frames: int) -> float:
     """Frames per second of a forward run over `num_frames` frames (start-up excluded)."""
     clip = ClipState.detached(frames.num_frames, frames.size, {0: masks})  # type: ignore[attr-defined]
     session = Session(frames, model, clip, settings)  # type: ignore[arg-type]
@@ -90,7 +90,7 @@ def speed(model: LLBNet, frames: object, masks: np.ndarray, settings: SessionSet
 
 
 def memory_over_long_clip(
-    model: LLBNet,
+    model: BackboneNet,
     settings: SessionSettings,
     num_frames: int,
     checkpoints: tuple[int, ...],

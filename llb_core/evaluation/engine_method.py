@@ -9,7 +9,7 @@ import numpy as np
 
 from llb_core.evaluation.davis import ClippedFrames
 from llb_core.inference import Session, SessionSettings
-from llb_core.model import LLBNet
+from llb_core.model import BackboneNet
 from llb_core.model.defaults import load_model
 from llb_core.resources import DEFAULT_WEIGHTS, resource
 from llb_core.workspace import ClipState
@@ -37,7 +37,7 @@ class EngineMethod:
         default = resource(DEFAULT_WEIGHTS)
         path = weights if weights is not None else default
         self.weights_path: str | None = str(path) if weights is not None or os.path.isfile(default) else None
-        self.model: LLBNet = load_model(weights, variant=variant, allow_untrained=weights is None)
+        self.model: BackboneNet = load_model(weights, variant=variant, allow_untrained=weights is None)
 
     def new_clip(self, frames: ClippedFrames, first_mask: np.ndarray) -> ClipState:
         """The state of a clip on `frames` whose objects are those of `first_mask` ((H, W) uint8), frame 0's

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from llb_core.model import LLBNet
+from llb_core.model import BackboneNet
 from llb_core.train.data import SyntheticSampler, collate
 from llb_core.train.losses import bce_loss, lovasz_loss
 from llb_core.train.prior import simulate_priors
@@ -40,11 +40,11 @@ class FinetuneSettings:
     seed: int = 0
 
 
-_CACHE: OrderedDict[tuple, tuple[weakref.ref, LLBNet]] = OrderedDict()  # key -> (the base model, its tuned copy)
+_CACHE: OrderedDict[tuple, tuple[weakref.ref, BackboneNet]] = OrderedDict()  # key -> (the base model, its tuned copy)
 _CACHE_SIZE = 2
 
 
-def _key(model: LLBNet, examples: list[tuple[np.ndarray, np.ndarray]], settings: FinetuneSettings) -> tuple:
+def _key(model: BackboneNet, examples: list[tuple[np.ndarray, np.ndarray]], settings: FinetuneSettings) -> tuple:
     digest = hashlib.blake2b(digest_size=16)
     for image, mask in examples:
         digest.update(np.ascontiguousarray(image).tobytes())
@@ -64,11 +64,11 @@ def stills_of(examples: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.nd
 
 
 def finetuned(
-    model: LLBNet,
+    model: BackboneNet,
     examples: list[tuple[np.ndarray, np.ndarray]],
     settings: FinetuneSettings,
     dtype: torch.dtype = torch.float32,
-) -> LLBNet:
+) -> BackboneNet:
     """A copy of `model` tuned on `examples` (keyframe frames and index masks), or `model` itself when
     tuning is off or no object is large enough. Cached by content (the last two results)."""
     stills = stills_of(examples)
@@ -90,8 +90,8 @@ def finetuned(
 
 
 def _tune(
-    model: LLBNet, stills: list[tuple[np.ndarray, np.ndarray]], settings: FinetuneSettings, dtype: torch.dtype
-) -> LLBNet:
+    model: BackboneNet, stills: list[tuple[np.ndarray, np.ndarray]], settings: FinetuneSettings, dtype: torch.dtype
+) -> BackboneNet:
     device = next(model.parameters()).device
     tuned = copy.deepcopy(model)
     heads = [p for name, p in tuned.named_parameters() if not name.startswith("backbone.")]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
+from llb_core.model.base import BackboneNet
 from llb_core.model.checkpoint import load_checkpoint
-from llb_core.model.llbnet import LLBNet
 from llb_core.resources import DEFAULT_WEIGHTS, resource
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,7 @@ def load_model(
     variant: str | None = None,
     backbone_weights: str | os.PathLike | None = None,
     allow_untrained: bool = False,
-) -> LLBNet:
+) -> BackboneNet:
     """The model for inference, in eval mode.
 
     Args:
@@ -40,3 +41,40 @@ def load_model(
         log.warning("no trained weights at %s: using untrained heads, masks will be meaningless", path)
         return create_model(variant or "llb", backbone_weights=backbone_weights).eval()
     return load_checkpoint(path, variant=variant, backbone_weights=backbone_weights)
+
+
+def shipped_models() -> dict[str, Path]:
+    """The shipped weight files by name: `resources/weights/NAME.pt` ("default", plus other variants trained
+    and measured here, e.g. "jointformer"; MODEL_CARD.md has their numbers)."""
+    return {p.stem: p for p in sorted(resource(DEFAULT_WEIGHTS).parent.glob("*.pt"))}
+
+
+def load_shipped(name: str) -> BackboneNet:
+    """The shipped model `name` (see `shipped_models`), in eval mode.
+
+    Raises:
+        CheckpointError: no such shipped model, or its file does not load.
+    """
+    from llb_core.model import CheckpointError
+
+    models = shipped_models()
+    if name not in models:
+        raise CheckpointError(
+            f"{resource(DEFAULT_WEIGHTS).parent / (name + '.pt')}: no shipped model {name!r} "
+            f"(shipped: {', '.join(models) or 'none'}); choose another in the preferences or reinstall LLB Studio"
+        )
+    return load_model(models[name])
+
+
+def describe_shipped(name: str) -> str:
+    """One line on the shipped model `name`: its variant's summary (or why the file does not load)."""
+    from llb_core.model import CheckpointError, read_checkpoint
+
+    path = shipped_models().get(name)
+    if path is None:
+        return f"{name}: not installed"
+    try:
+        config = read_checkpoint(path)["config"]
+    except CheckpointError as err:
+        return f"{name}: unreadable ({err})"
+    return f"{name}: {config.spec.summary}"
