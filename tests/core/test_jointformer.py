@@ -219,3 +219,17 @@ def test_engine_propagates_a_real_clip_with_bounded_memory(shared_data):
     assert seen == list(range(1, 10)) and report.frames == 9
     assert all(state.mask(f).shape == (480, 854) for f in seen)
     assert max(shape[1] for shape in tracks) == 2  # never more references than transformer_samples
+
+
+@torch.no_grad()
+def test_forward_on_real_frames_at_full_size_and_under_bf16(shared_data):
+    from tests.core.test_model import real_clip
+
+    model = small()
+    images, mask = real_clip("dog", 3)
+    out = model(images, mask)["logits"]
+    assert out.shape == (1, 2, 1, 480, 854) and torch.isfinite(out).all()  # 854 padded to 864, cropped back
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = model(images, mask)["logits"]
+    assert torch.isfinite(low).all()
+    assert (torch.sigmoid(low.float()) - torch.sigmoid(out)).abs().mean() < 0.05
