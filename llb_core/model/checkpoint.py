@@ -175,12 +175,29 @@ def add_location_prior(model: LLBNet, source: LLBNet) -> None:
 
 def copy_shared_tensors(model: BackboneNet, source: BackboneNet) -> list[str]:
     """Copy into `model` every tensor `source` has under the same name and shape (another variant's
-    backbone and decoder, say); returns the names copied. The rest of `model` keeps its initialisation."""
+    backbone and decoder, say); returns the names copied. The rest of `model` keeps its initialisation.
+
+    A source decoder with the location prior gives a decoder without it all but the prior's input weights
+    (the last input channel of each level's first convolution)."""
     state = model.state_dict()
+    prior_dropped = source.config.location_prior and not model.config.location_prior
     copied = []
     for name, tensor in source.state_dict().items():
-        if name in state and state[name].shape == tensor.shape:
-            state[name].copy_(tensor)
-            copied.append(name)
+        if name not in state:
+            continue
+        target = state[name]
+        if target.shape == tensor.shape:
+            target.copy_(tensor)
+        elif (
+            prior_dropped
+            and name.startswith("decoder.")
+            and target.dim() == 4
+            and tensor.dim() == 4
+            and (target.shape[1] + 1 == tensor.shape[1] and target.shape[0] == tensor.shape[0])
+        ):
+            target.copy_(tensor[:, :-1])
+        else:
+            continue
+        copied.append(name)
     model.load_state_dict(state)
     return copied

@@ -196,6 +196,12 @@ def test_training_starts_from_another_variant_sharing_the_decoder(shared_data, t
     for name, tensor in load_checkpoint(path).state_dict().items():
         if name.startswith("decoder."):
             torch.testing.assert_close(trainer.model.state_dict()[name], tensor)
+    # without the prior: every decoder weight but the prior's input column
+    plain = Trainer(recipe.replace(location_prior=False), tmp_path / "plain", init_from=path)
+    for name, tensor in load_checkpoint(path).state_dict().items():
+        if name.startswith("decoder."):
+            mine = plain.model.state_dict()[name]
+            torch.testing.assert_close(mine, tensor if mine.shape == tensor.shape else tensor[:, :-1])
 
 
 def test_engine_propagates_a_real_clip_with_bounded_memory(shared_data):
