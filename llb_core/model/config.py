@@ -163,7 +163,7 @@ register_variant(
 register_variant(
     VariantSpec(
         "jointformer",
-        "JointFormer (2024), adapted: joint blocks over current and reference tokens, one memory token per object",
+        "JointFormer, adapted: joint blocks over current and reference tokens, a memory token per object",
         "llb_core.model.jointformer:JointFormerNet",
         {"label_dim": 16},
         label_encoder="tokens",
