@@ -55,6 +55,7 @@ def test_wheel_carries_the_runtime_resources(wheel: Path) -> None:
     for needed in (
         "llb-studio/resources/weights/default.pt",
         "llb-studio/resources/weights/llb.pt",
+        "llb-studio/resources/weights/jointformer.pt",
         "llb-studio/resources/MODEL_CARD.md",
         "llb-studio/resources/demo/bigbuckbunny_00000.png",
         "llb-studio/resources/icons/llb-studio.png",
