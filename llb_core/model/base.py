@@ -88,6 +88,25 @@ class BackboneNet(nn.Module):
         frozen = not any(p.requires_grad for p in self.backbone.parameters())
         return torch.no_grad() if frozen and torch.is_grad_enabled() else contextlib.nullcontext()
 
+    def run_decoder(
+        self,
+        levels: dict[str, torch.Tensor],
+        size: tuple[int, int],
+        target: torch.Tensor,
+        prior: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """`self.decoder` on backbone `levels` and a target encoding (B, D, h, w): logits (B, 1, H, W) cropped
+        to the unpadded `size`, and the decoder's stride-16 output. `prior` (B, 1, H, W) in [0, 1], the
+        object's soft mask on the previous frame in this frame's coordinates, is used by models with
+        `config.location_prior` (None there: no prior known) and ignored by the others."""
+        padded = levels["layer1"].shape[-2] * 4, levels["layer1"].shape[-1] * 4
+        if not self.config.location_prior:
+            prior = None
+        elif prior is not None:
+            prior = self._pad(prior)
+        logits, deep = self.decoder.run(levels, target, padded, prior)
+        return logits[..., : size[0], : size[1]], deep
+
     def backbone_levels(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         """Backbone levels of (B, 3, H, W) RGB in [0, 1], padded to (H', W')."""
         with self._backbone_context():

@@ -282,14 +282,9 @@ class JointFormerNet(BackboneNet):
         enhanced = score * self.enhance_v(memory)  # (B, L, T)
         grid = frame.levels[self.config.feature_level].shape[-2:]
         target = self.to_target(torch.cat([current, enhanced], dim=-1).transpose(1, 2).unflatten(2, grid))
-        padded = frame.levels["layer1"].shape[-2] * 4, frame.levels["layer1"].shape[-1] * 4
-        if not self.config.location_prior:
-            prior = None
-        elif prior is not None:
-            prior = self._pad(prior)
-        logits, deep = self.decoder.run(frame.levels, target, padded, prior)
+        logits, deep = self.run_decoder(frame.levels, frame.size, target, prior)
         tokens = self.decoder_tokens(self._tokens(deep))
-        return logits[..., : frame.size[0], : frame.size[1]], memory, tokens
+        return logits, memory, tokens
 
     # ----------------------------------------------------------------------------------- training
     def forward(

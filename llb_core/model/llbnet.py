@@ -151,13 +151,7 @@ class LLBNet(BackboneNet):
         coordinates, used by models with `config.location_prior` (None there: no prior known) and ignored
         by the others.
         """
-        padded = frame.levels["layer1"].shape[-2] * 4, frame.levels["layer1"].shape[-1] * 4
-        if not self.config.location_prior:
-            prior = None
-        elif prior is not None:
-            prior = self._pad(prior)
-        logits = self.decoder(frame.levels, target, padded, prior)
-        return logits[..., : frame.size[0], : frame.size[1]]
+        return self.run_decoder(frame.levels, frame.size, target, prior)[0]
 
     def segment(
         self,
