@@ -95,8 +95,15 @@ def run_propagate(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from llb_core.evaluation.bench_propagate import MovingShapes, memory_over_long_clip, peak_rss_mb, speed
+    from llb_core.evaluation.bench_propagate import (
+        MovingShapes,
+        matmul_gflops,
+        memory_over_long_clip,
+        peak_rss_mb,
+        speed,
+    )
     from llb_core.inference import SessionSettings
+    from llb_core.inference.settings import select_dtype
     from llb_core.io import open_source, read_index_mask
     from llb_core.model.defaults import load_model
 
@@ -126,6 +133,12 @@ def run_propagate(args: argparse.Namespace) -> int:
     three[h // 10 : h // 4, -w // 6 : -w // 20] = 3
     n = min(args.frames, frames.num_frames - 1)
     out.write(f"llb bench propagate: {name}, {n} frames, {settings.mode} mode, resolution {settings.resolution}\n")
+    native = select_dtype(torch.device("cpu"), "auto") == torch.bfloat16
+    fp32, bf16 = matmul_gflops(torch.float32), matmul_gflops(torch.bfloat16)
+    out.write(
+        f"machine: {torch.get_num_threads()} threads, 2048x2048 matmul fp32 {fp32:.0f} GFLOP/s, "
+        f"bf16 {bf16:.0f} GFLOP/s ({'native' if native else 'emulated'} bf16)\n"
+    )
     out.write(f"{'objects':>8}{'precision':>11}{'fps':>8}{'peak RSS MiB':>14}\n")
     for objects, masks in ((1, first), (3, three)) if n > 0 else ():
         for precision in ("fp32", "bf16"):

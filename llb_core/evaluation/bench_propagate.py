@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from llb_core.inference import Session, SessionSettings
 from llb_core.model import BackboneNet
@@ -26,6 +27,22 @@ def rss_mb() -> float:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def matmul_gflops(dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float:
+    """The machine's dense matmul rate in GFLOP/s: median of `repeats` (size x size) @ (size x size) products in
+    `dtype` on the CPU after one warm-up, with torch's current thread count. Lets fps from different machines be
+    compared (bf16 is emulated, and slow, on CPUs without native bf16)."""
+    a = torch.rand(size, size).to(dtype)
+    b = torch.rand(size, size).to(dtype)
+    times = []
+    with torch.inference_mode():
+        a @ b
+        for _ in range(repeats):
+            start = time.perf_counter()
+            a @ b
+            times.append(time.perf_counter() - start)
+    return 2 * size**3 / sorted(times)[len(times) // 2] / 1e9
 
 
 @dataclass
