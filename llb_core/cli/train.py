@@ -8,7 +8,7 @@ import sys
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `train` subcommand."""
-    p = sub.add_parser("train", help="train LLB by a recipe (cpu-default, paper or a .toml file)")
+    p = sub.add_parser("train", help="train a model by a recipe (cpu-default, clicks, paper or a .toml file)")
     p.add_argument("--recipe", default="cpu-default", help="recipe name or .toml path (default cpu-default)")
     p.add_argument("--variant", default=None, help="override the recipe's variant (a registered name)")
     p.add_argument("--out", required=True, help="run folder (checkpoints, log.jsonl, final.pt)")
@@ -39,13 +39,24 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from llb_core.train import Trainer, load_recipe
+    from llb_core.train.recipe import recipe_path
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    overrides = list(args.set) + ([f'variant="{args.variant}"'] if args.variant else [])
-    recipe = load_recipe(args.recipe, overrides)
     if args.resume and args.init:
         raise CliError("--resume and --init exclude each other: a resumed run already has its weights")
+    path = recipe_path(args.recipe)
+    from llb_core.interactive.training import ClickTrainer, is_click_recipe, load_click_recipe
+
+    if is_click_recipe(path):
+        click_recipe = load_click_recipe(path, list(args.set))
+        click_trainer = ClickTrainer(click_recipe, args.out, resume=args.resume, init_from=args.init)
+        done = click_trainer.train(max_minutes=args.minutes, max_iterations=args.iterations)
+        where = done if done is not None else f"{args.out}/train_state.pt (resume with --resume)"
+        sys.stderr.write(f"iteration {click_trainer.iteration}/{click_recipe.iterations}: {where}\n")
+        return 0
+    overrides = list(args.set) + ([f'variant="{args.variant}"'] if args.variant else [])
+    recipe = load_recipe(args.recipe, overrides)
     trainer = Trainer(recipe, args.out, resume=args.resume, init_from=args.init)
     final = trainer.train(max_minutes=args.minutes, max_iterations=args.iterations)
     where = final if final is not None else f"{args.out}/train_state.pt (resume with --resume)"

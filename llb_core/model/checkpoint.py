@@ -122,8 +122,8 @@ def load_checkpoint(
     Raises:
         CheckpointError: unreadable file, other variant or backbone, missing, unexpected or mis-shaped keys.
     """
-    if variant is not None and variant not in variant_names():
-        raise CheckpointError(f"unknown model variant {variant!r}; choose one of {', '.join(variant_names())}")
+    if variant is not None and variant not in variant_names(None):
+        raise CheckpointError(f"unknown model variant {variant!r}; choose one of {', '.join(variant_names(None))}")
     payload = read_checkpoint(path)
     config: LLBConfig = payload["config"]
     if variant is not None and config.variant != variant:

@@ -49,7 +49,7 @@ class LLBConfig:
 
     def __post_init__(self) -> None:
         if self.variant not in _REGISTRY:
-            raise ValueError(f"unknown variant {self.variant!r}; choose one of {variant_names()}")
+            raise ValueError(f"unknown variant {self.variant!r}; choose one of {variant_names(None)}")
         if self.reference_mode not in REFERENCE_MODES:
             raise ValueError(f"reference_mode {self.reference_mode!r}: choose one of {list(REFERENCE_MODES)}")
         if self.token_dim % self.heads:
@@ -104,6 +104,8 @@ class VariantSpec:
             "tokens" (mask embedding added to reference tokens).
         transduction: the model has JOINT's transformer branch.
         fusion: how the branches are merged ("none" for single-branch models).
+        task: "vos" (propagates masks through a video; the engine's models) or "clicks" (segments one frame
+            from clicks and a box; `llb_core.interactive`).
     """
 
     name: str
@@ -113,6 +115,7 @@ class VariantSpec:
     label_encoder: Literal["mask", "bff", "tokens"] = "mask"
     transduction: bool = False
     fusion: Literal["none", "sum", "gated"] = "none"
+    task: Literal["vos", "clicks"] = "vos"
 
     def config(self, **overrides: Any) -> LLBConfig:  # noqa: ANN401
         """The variant's configuration with keyword overrides."""
@@ -171,14 +174,26 @@ register_variant(
 )
 
 
-def variant_names() -> list[str]:
-    return sorted(_REGISTRY)
+register_variant(
+    VariantSpec(
+        "clicks",
+        "Click to segment: one frame from positive/negative clicks, a box and the previous mask",
+        "llb_core.model.clicknet:ClickNet",
+        {"label_dim": 16, "decoder_widths": (96, 64, 48, 32)},
+        task="clicks",
+    )
+)
+
+
+def variant_names(task: str | None = "vos") -> list[str]:
+    """The registered variants of `task` ("vos": the video models; "clicks"; None: all)."""
+    return sorted(name for name, spec in _REGISTRY.items() if task is None or spec.task == task)
 
 
 def variant_spec(name: str) -> VariantSpec:
     """The registry entry `name` (ValueError naming the choices when unknown)."""
     if name not in _REGISTRY:
-        raise ValueError(f"unknown model variant {name!r}; choose one of {variant_names()}")
+        raise ValueError(f"unknown model variant {name!r}; choose one of {variant_names(None)}")
     return _REGISTRY[name]
 
 

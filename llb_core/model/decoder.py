@@ -70,7 +70,7 @@ class DecoderLevel(nn.Module):
         self, features: torch.Tensor, target: torch.Tensor, deep: torch.Tensor | None, prior: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Backbone features (B, Cf, h, w), target encoding (B, D, h', w'), deeper output or None, and the
-        location prior (B, 1, H, W) when the level was built with `prior_dim` 1."""
+        location prior (B, prior_dim, H, W) when the level was built with `prior_dim` > 0."""
         x = self.reduce(features)
         parts = [x, F.interpolate(target, size=x.shape[-2:], mode="bilinear", align_corners=False)]
         if prior is not None:
@@ -90,6 +90,8 @@ class Decoder(nn.Module):
         location_prior: every level also takes a one-channel location prior (the object's soft mask on the
             previous frame, in this frame's coordinates), so the network can prefer where the object just was
             over anything that merely looks like it.
+        prior_channels: channels of that full-resolution prior when it is not one (the click model's guidance
+            maps); implies `location_prior`.
     """
 
     def __init__(
@@ -99,9 +101,11 @@ class Decoder(nn.Module):
         target_dim: int,
         widths: tuple[int, ...] = (256, 128, 128, 64),
         location_prior: bool = False,
+        prior_channels: int | None = None,
     ) -> None:
         super().__init__()
-        self.location_prior = location_prior
+        self.prior_channels = int(location_prior) if prior_channels is None else prior_channels
+        self.location_prior = self.prior_channels > 0
         order = LEVELS[::-1]  # deepest first
         outs = (*widths[1:], widths[-1])
         self.levels = nn.ModuleDict(
@@ -111,7 +115,7 @@ class Decoder(nn.Module):
                     target_dim=target_dim,
                     width=wi,
                     out_width=wo,
-                    prior_dim=int(location_prior),
+                    prior_dim=self.prior_channels,
                 )
                 for name, wi, wo in zip(order, widths, outs, strict=True)
             }
@@ -128,7 +132,7 @@ class Decoder(nn.Module):
     ) -> torch.Tensor:
         """Backbone levels and target encoding (B, D, h, w) -> logits (B, 1, *size).
 
-        `prior` (B, 1, H', W') in [0, 1] is needed when built with `location_prior` (zeros: no prior known)
+        `prior` (B, prior_channels, H', W') in [0, 1] is needed when built with `location_prior` (zeros: no prior known)
         and refused otherwise.
         """
         return self.run(features, target, size, prior)[0]
@@ -142,7 +146,7 @@ class Decoder(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """As `forward`, also returning the deepest level's fused output (B, widths[1], h, w) at stride 16."""
         if self.location_prior and prior is None:
-            prior = target.new_zeros((target.shape[0], 1, *size))
+            prior = target.new_zeros((target.shape[0], self.prior_channels, *size))
         elif prior is not None and not self.location_prior:
             raise ValueError("this decoder was built without a location prior")
         x: torch.Tensor | None = None

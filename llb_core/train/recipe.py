@@ -167,12 +167,11 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load_recipe(name_or_path: str, overrides: list[str] | None = None) -> Recipe:
-    """A recipe by name (`cpu-default`, `cpu-more-data`, `paper`) or TOML path, with `key=value` overrides
-    (TOML values, e.g. `sources=[{root="data/x", weight=2}]`).
+def recipe_path(name_or_path: str) -> Path:
+    """The TOML file of a recipe name (`recipes/NAME.toml`) or path.
 
     Raises:
-        LLBError: unknown recipe, unreadable TOML, unknown or missing settings.
+        LLBError: no such file (naming the known recipes).
     """
     path = Path(name_or_path)
     if not path.suffix:
@@ -180,6 +179,17 @@ def load_recipe(name_or_path: str, overrides: list[str] | None = None) -> Recipe
     if not path.is_file():
         known = sorted(p.stem for p in RECIPES_DIR.glob("*.toml"))
         raise LLBError(f"{path}: no such recipe; choose one of {known} or give a .toml path")
+    return path
+
+
+def load_recipe(name_or_path: str, overrides: list[str] | None = None) -> Recipe:
+    """A recipe by name (`cpu-default`, `cpu-more-data`, `paper`) or TOML path, with `key=value` overrides
+    (TOML values, e.g. `sources=[{root="data/x", weight=2}]`).
+
+    Raises:
+        LLBError: unknown recipe, unreadable TOML, unknown or missing settings.
+    """
+    path = recipe_path(name_or_path)
     try:
         values = _flatten(tomllib.loads(path.read_text()))
         for item in overrides or []:
