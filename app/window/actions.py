@@ -35,6 +35,13 @@ SPECS: dict[str, tuple[str, str, tuple[str, ...], str | None, str]] = {
     "brush": ("Tools", "&Brush", ("B",), "fa5s.paint-brush", "Paint the active object (right button erases)"),
     "eraser": ("Tools", "&Eraser", ("E",), "fa5s.eraser", "Erase the active object"),
     "box": ("Tools", "Bo&x (GrabCut)", ("R",), "fa5s.vector-square", "Drag a box: GrabCut proposes the object"),
+    "click": (
+        "Tools",
+        "C&lick to segment",
+        ("C",),
+        "fa5s.mouse-pointer",
+        "Left click adds to the object, right click removes, drag a box; each click refines this frame's mask",
+    ),
     "bigger": ("Tools", "Bigger brush", ("]",), None, "Brush size up (also Ctrl + wheel)"),
     "smaller": ("Tools", "Smaller brush", ("[",), None, "Brush size down (also Ctrl + wheel)"),
     "fill_holes": ("Tools", "&Fill holes", ("H",), "fa5s.fill-drip", "Fill holes inside the active object"),

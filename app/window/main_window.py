@@ -141,7 +141,7 @@ class MainWindow(QMainWindow):
         tools = QToolBar("Tools", self)
         tools.setObjectName("tools_toolbar")
         self.tool_group = QActionGroup(self)
-        for name in ("brush", "eraser", "box"):
+        for name in ("brush", "eraser", "box", "click"):
             a[name].setCheckable(True)
             self.tool_group.addAction(a[name])
             tools.addAction(a[name])
@@ -192,6 +192,7 @@ class MainWindow(QMainWindow):
             "brush": lambda: tb.set_tool("brush"),
             "eraser": lambda: tb.set_tool("eraser"),
             "box": lambda: tb.set_tool("box"),
+            "click": lambda: tb.set_tool("click"),
             "bigger": tb.bigger,
             "smaller": tb.smaller,
             "fill_holes": tb.fill_holes,
@@ -278,7 +279,7 @@ class MainWindow(QMainWindow):
         self.actions_["relink"].setEnabled(idle)
         for name in ("save", "export", "close", "fit", "actual", "zoom_in", "zoom_out", "play", "onion"):
             self.actions_[name].setEnabled(has)
-        for name in ("brush", "eraser", "box", "fill_holes", "clear_object"):
+        for name in ("brush", "eraser", "box", "click", "fill_holes", "clear_object"):
             self.actions_[name].setEnabled(idle)
         loading = self.studio.engine.model_state == "loading"  # a failed load stays enabled: a run retries it
         for name in ("forward", "backward", "both", "fill_missing"):

@@ -11,7 +11,7 @@ from llb_core.errors import LLBError
 
 # Subcommand modules, imported lazily so `llb --help` stays fast and one broken
 # subcommand does not take the others down with it.
-_SUBCOMMANDS: tuple[str, ...] = ("bench", "eval", "export", "project", "propagate", "train")
+_SUBCOMMANDS: tuple[str, ...] = ("bench", "eval", "eval_clicks", "export", "project", "propagate", "train")
 
 
 class CliError(LLBError):
@@ -28,10 +28,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def route_subcommand(argv: list[str]) -> list[str]:
+    """`llb eval clicks ...` -> `llb eval-clicks ...` (the parser's name for it); other lines unchanged."""
+    words = [i for i, a in enumerate(argv) if not a.startswith("-")]
+    if len(words) >= 2 and argv[words[0]] == "eval" and argv[words[1]] == "clicks" and words[1] == words[0] + 1:
+        return [*argv[: words[0]], "eval-clicks", *argv[words[1] + 1 :]]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `llb` console script; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(route_subcommand(list(sys.argv[1:] if argv is None else argv)))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
     try:
         return int(args.func(args) or 0)

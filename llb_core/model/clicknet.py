@@ -107,4 +107,3 @@ def init_from_vos(model: ClickNet, source: BackboneNet) -> list[str]:
         copied.append(name)
     model.load_state_dict(state)
     return copied
-

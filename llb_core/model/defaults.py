@@ -40,7 +40,13 @@ def load_model(
             raise CheckpointError(f"{path}: default weights not found; pass --weights FILE or reinstall LLB Studio")
         log.warning("no trained weights at %s: using untrained heads, masks will be meaningless", path)
         return create_model(variant or "llb", backbone_weights=backbone_weights).eval()
-    return load_checkpoint(path, variant=variant, backbone_weights=backbone_weights)
+    model = load_checkpoint(path, variant=variant, backbone_weights=backbone_weights)
+    if model.config.spec.task != "vos":
+        raise CheckpointError(
+            f"{path}: holds the '{model.config.variant}' model, which segments single frames from clicks and "
+            "cannot propagate; pass the weights of a video model (resources/weights/*.pt)"
+        )
+    return model
 
 
 def shipped_models() -> dict[str, Path]:

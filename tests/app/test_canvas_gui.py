@@ -180,3 +180,59 @@ def test_a_stale_grabcut_result_is_dropped(qtbot, window, make_clip, monkeypatch
     assert not tb.proposing and QApplication.overrideCursor() is None
     assert doc.undo_stack.index() == steps
     assert doc.clip.mask(0) is None and doc.clip.mask(1) is None
+
+
+def click_at(qtbot, canvas, x: float, y: float, button=LEFT) -> None:
+    qtbot.mouseClick(canvas, button, pos=widget_point(canvas, x, y))
+
+
+def test_click_tool_segments_refines_and_never_takes_locked_pixels(qtbot, window, make_clip):
+    from llb_core.interactive.clicks import iou, next_click
+
+    assert window.studio.open_path(make_clip(2))
+    doc, tb = window.document, window.toolbox
+    truth = gt_mask(0)
+    locked = np.zeros_like(truth)
+    ys, xs = np.nonzero(truth)
+    locked[ys.min() : ys.min() + 30, :] = True  # object 1 is locked over the dog's top rows
+    start = np.where(locked, 1, 0).astype(np.uint8)
+    doc.add_object()
+    doc.commit_mask(0, start, "Locked object")
+    doc.view.set_locked(1, True)
+    assert doc.add_object() == 2
+    window.actions_["click"].trigger()
+    assert tb.tool == "click" and window.actions_["click"].isChecked()
+    steps = doc.undo_stack.index()
+    first = next_click(np.zeros_like(truth), truth)
+    click_at(qtbot, window.canvas, first.x, first.y)
+    assert tb.clicks and tb.clicks[0].positive
+    qtbot.waitUntil(lambda: not tb.proposing, timeout=60_000)
+    assert doc.undo_stack.index() == steps + 1 and doc.undo_stack.undoText() == "Click +"
+    mask = doc.clip.mask(0)
+    assert np.array_equal(mask == 1, locked)  # the locked object kept every pixel
+    assert iou(mask == 2, truth & ~locked) > 0.7  # one click finds the dog
+    # a second click where the model is wrong refines it, as one more undo step
+    nxt = next_click(mask == 2, truth & ~locked)
+    click_at(qtbot, window.canvas, nxt.x, nxt.y, LEFT if nxt.positive else Qt.MouseButton.RightButton)
+    qtbot.waitUntil(lambda: not tb.proposing, timeout=60_000)
+    assert len(tb.clicks) == 2 and tb.clicks[1].positive == nxt.positive
+    assert doc.undo_stack.index() == steps + 2
+    assert np.array_equal(doc.clip.mask(0) == 1, locked)
+    doc.undo_stack.undo()
+    assert np.array_equal(doc.clip.mask(0), mask)  # one click, one undo step
+    doc.view.set_frame(1)
+    assert tb.clicks == []  # clicks belong to their frame
+
+
+def test_click_tool_drag_gives_a_box(qtbot, window, make_clip):
+    assert window.studio.open_path(make_clip(2))
+    doc, tb = window.document, window.toolbox
+    doc.add_object()
+    tb.set_tool("click")
+    drag_box(qtbot, window.canvas, *dog_box())
+    assert tb.clicks == []
+    qtbot.waitUntil(lambda: not tb.proposing, timeout=60_000)
+    assert doc.undo_stack.undoText() == "Box (click tool)"
+    found = doc.clip.mask(0) == 1
+    truth = gt_mask(0)
+    assert np.logical_and(found, truth).sum() / np.logical_or(found, truth).sum() > 0.6

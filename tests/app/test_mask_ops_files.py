@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from app.model.project_files import candidates, demo_folder, open_or_create
-from app.tools.mask_ops import clear_object, fill_holes, grabcut_box, paint_segment
+from app.tools.mask_ops import clear_object, fill_holes, paint_segment
+from llb_core.interactive.grabcut import grabcut_box
 from llb_core.workspace import Project
 from tests.app.helpers import iou
 
