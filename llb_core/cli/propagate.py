@@ -22,10 +22,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="propagate masks through a video or a folder of frames",
         description="Masks are palette PNGs (index = object id) or greyscale 0/255 PNGs (object 1). FRAME "
         "defaults to the number in the file name. A mask speaks for the objects it contains; objects "
-        "it leaves out keep being tracked. Writes one DAVIS palette PNG per frame into --out.",
+        "it leaves out keep being tracked. A --mask ending in .json holds clicks instead, which the click model "
+        'turns into the mask: {"objects": {"1": {"positive": [[x, y]], "negative": [[x, y]], "box": [x0, y0, x1, '
+        "y1]}}}. Writes one DAVIS palette PNG per frame into --out.",
     )
     p.add_argument("input", nargs="?", help="video file or folder of frames (omit with --demo)")
-    p.add_argument("--mask", action="append", default=[], metavar="FILE[:FRAME]", help="mask file, repeatable")
+    p.add_argument(
+        "--mask", action="append", default=[], metavar="FILE[:FRAME]", help="mask PNG or clicks JSON, repeatable"
+    )
     p.add_argument("--out", help=f"output folder (default with --demo: {DEMO_OUT})")
     p.add_argument("--demo", action="store_true", help="the embedded Big Buck Bunny clip and its first-frame mask")
     p.add_argument("--soft", action="store_true", help="also write per-object soft masks (out/soft/ID/NNNNN.png)")
@@ -135,10 +139,12 @@ def run_project(args: argparse.Namespace) -> int:
     return 0
 
 
-def _keyframes(masks: list[str], size: tuple[int, int], num_frames: int, max_objects: int) -> dict[int, np.ndarray]:
-    """Read every `FILE[:FRAME]`; all the refused files are listed in one error."""
+def _keyframes(masks: list[str], source: object, num_frames: int, max_objects: int) -> dict[int, np.ndarray]:
+    """Read every `FILE[:FRAME]` (a mask, or a JSON of clicks that the click model turns into one); all the
+    refused files are listed in one error."""
     from llb_core.io import frame_number, inspect_keyframe_mask
 
+    size: tuple[int, int] = source.size  # type: ignore[attr-defined]
     keyframes: dict[int, np.ndarray] = {}
     problems: list[str] = []
     for text in masks:
@@ -148,6 +154,9 @@ def _keyframes(masks: list[str], size: tuple[int, int], num_frames: int, max_obj
         if not 0 <= frame < num_frames:
             remedy = "give a frame in that range" if named else "its name says so; give the frame as FILE:FRAME"
             problems.append(f"{path}: frame {frame} is outside the clip (frames 0..{num_frames - 1}); {remedy}")
+            continue
+        if path.suffix.lower() == ".json":
+            keyframes[frame] = _clicked_mask(path, source, frame)
             continue
         mask, issue = inspect_keyframe_mask(path, size, max_objects)
         if issue is not None:
@@ -159,6 +168,21 @@ def _keyframes(masks: list[str], size: tuple[int, int], num_frames: int, max_obj
     if problems:
         raise CliError(f"{len(problems)} of {len(masks)} masks refused: " + " | ".join(problems))
     return keyframes
+
+
+def _clicked_mask(path: Path, source: object, frame: int) -> np.ndarray:
+    """The keyframe mask of a clicks file (`llb_core.interactive.prompts`) on `frame` of `source`."""
+    if not path.is_file():
+        raise CliError(f"{path}: clicks file not found; check the path given to --mask")
+    from llb_core.interactive.prompts import mask_from_prompts, read_prompts
+    from llb_core.interactive.session import load_click_model
+
+    prompts = read_prompts(path, source.size)  # type: ignore[attr-defined]
+    mask = mask_from_prompts(load_click_model(), source.read(frame), prompts)  # type: ignore[attr-defined]
+    missing = sorted(set(prompts) - {int(v) for v in np.unique(mask)})
+    if missing:
+        raise CliError(f"{path}: the clicks found nothing for object(s) {missing}; click inside them or add a box")
+    return mask
 
 
 def _clear_old_masks(out: Path, old: list[Path]) -> None:
@@ -207,7 +231,7 @@ def run(args: argparse.Namespace) -> int:
     except FrameSourceError as err:
         raise CliError(str(err)) from err
     num_frames = source.num_frames if args.max_frames is None else min(source.num_frames, args.max_frames)
-    keyframes = _keyframes(masks, source.size, num_frames, args.max_objects or DEFAULT_MAX_OBJECTS)
+    keyframes = _keyframes(masks, source, num_frames, args.max_objects or DEFAULT_MAX_OBJECTS)
     checks.device(args.device)
     from llb_core.cli._progress import ProgressBar
     from llb_core.inference import Session

@@ -3,9 +3,10 @@
 A sample is one object on one image, cropped around it at a random scale (from a tight crop to most of the
 frame) and augmented. Its guidance starts in one of three ways, as people start: a first click deep inside
 the object; a box (with or without that click); or a rough previous mask (a propagated mask to correct) with
-a click on its largest error. Then 0..`max_rounds` rounds run without gradients, each feeding the prediction
-back as the previous mask and adding the simulated person's next click; the last round is trained. Loss:
-binary cross-entropy plus soft IoU. Resumable exactly (model, optimiser, RNG) from `train_state.pt`.
+a click on its largest error; a first click may come with negative clicks just outside the object. Then
+0..`max_rounds` rounds run without gradients, each feeding the prediction back as the previous mask and
+adding the simulated person's next click; the last round is trained. Loss: binary cross-entropy plus soft
+IoU. Resumable exactly (model, optimiser, RNG) from `train_state.pt`.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class ClickRecipe:
     max_rounds: int
     box_probability: float
     previous_probability: float
+    negative_probability: float
     bce: float
     soft_iou: float
     precision: str
@@ -199,6 +201,17 @@ def first_click(truth: np.ndarray, rng: np.random.Generator) -> Click:
     return Click(float(xs[i]), float(ys[i]), True)
 
 
+def negative_clicks(truth: np.ndarray, rng: np.random.Generator, count: int) -> list[Click]:
+    """`count` negative clicks on background near the object (a band 3 to 40 px from it), where people
+    click to push a mask off its neighbours."""
+    outside = cv2.distanceTransform(np.pad((~truth).astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    ys, xs = np.nonzero((outside >= 3) & (outside <= 40))
+    if len(xs) == 0:
+        return []
+    picks = rng.choice(len(xs), size=min(count, len(xs)), replace=False)
+    return [Click(float(xs[i]), float(ys[i]), False) for i in picks]
+
+
 def rough_mask(truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A plausible wrong mask of the object (a propagated mask to correct): shifted, grown or shrunk, with
     a blob added or cut."""
@@ -244,7 +257,10 @@ def start_guidance(truth: np.ndarray, recipe: ClickRecipe, rng: np.random.Genera
     if u < recipe.previous_probability + recipe.box_probability:
         clicks = [first_click(truth, rng)] if rng.random() < 0.5 else []
         return Guidance(clicks, jittered_box(truth, rng), None)
-    return Guidance([first_click(truth, rng)], None, None)
+    clicks = [first_click(truth, rng)]
+    if rng.random() < recipe.negative_probability:
+        clicks += negative_clicks(truth, rng, int(rng.integers(1, 3)))
+    return Guidance(clicks, None, None)
 
 
 def soft_iou_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
