@@ -175,11 +175,11 @@ class ToolBox(QObject):
             self._box_from = None
             self.canvas.set_box(None)
             if press is not None:
-                self._click_segment(box=(box.left(), box.top(), box.right() + 1, box.bottom() + 1))
+                self.click_segment(box=(box.left(), box.top(), box.right() + 1, box.bottom() + 1))
             else:
                 self._propose(box)
         elif press is not None and doc is not None:
-            self._click_segment(Click(press[0].x(), press[0].y(), press[1]))
+            self.click_segment(Click(press[0].x(), press[0].y(), press[1]))
         elif self._last is not None and doc is not None:
             self._paint(pos)
             self._last = None
@@ -235,7 +235,7 @@ class ToolBox(QObject):
                 return  # the frame cannot be read: a click says why
             self._clicker.prepare((id(doc), frame), image)
 
-    def _click_segment(self, click: Click | None = None, box: tuple[float, float, float, float] | None = None) -> None:
+    def click_segment(self, click: Click | None = None, box: tuple[float, float, float, float] | None = None) -> None:
         """Add a click or set the box, and ask the click model for the active object's new mask."""
         doc = self.document
         obj = self._target()

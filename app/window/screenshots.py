@@ -2,7 +2,8 @@
 
 States: empty; the demo clip open with its mask and the brush over it; a propagation running (progress, fps,
 ETA); review after the run: a flagged frame in cutout mode with a feathered matte, side by side with the
-source, onion skin; the frames made stale by a correction; the export dialog. Runs offscreen without a
+source, onion skin; the frames made stale by a correction; the export dialog; the click tool after a positive
+and a negative click. Runs offscreen without a
 display (it sets QT_QPA_PLATFORM=offscreen unless told otherwise), with preferences and projects in a
 temporary folder. PNGs above `MAX_BYTES` are saved with a 256-colour palette.
 """
@@ -131,6 +132,15 @@ def take(out: Path, frames: int = 6) -> list[Path]:
     dialog.grab().save(str(out / "08-export-dialog.png"))
     saved.append(out / "08-export-dialog.png")
     dialog.close()
+    from llb_core.interactive.clicks import Click
+
+    doc.view.set_frame(60)  # the click tool on a frame of its own: the boulder as a second object
+    doc.view.set_active_object(doc.add_object())
+    window.actions_["click"].trigger()
+    for click in (Click(1000, 390), Click(1140, 450, False)):
+        window.toolbox.click_segment(click)
+        _wait_until(lambda: not window.toolbox.proposing, timeout=120)
+    shot("09-click-tool")
     window.close()
     return saved
 

@@ -10,7 +10,7 @@ from llb_core.cli import _checks as checks
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add `bench model`."""
+    """Add `bench model`, `bench propagate` and `bench clicks`."""
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="target", required=True)
     p = bench.add_parser("model", help="time and GFLOPs per network component for one frame")
     p.add_argument("--variant", default="llb", help="a registered variant: lwl, joint, llb, jointformer (default llb)")
@@ -35,6 +35,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--weights", default=None, help="checkpoint (default: the shipped weights)")
     q.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     q.set_defaults(func=run_propagate)
+
+    c = bench.add_parser("clicks", help="click tool latency: a frame's features once, then each click")
+    c.add_argument("--height", type=int, default=1080, help="frame height (default 1080)")
+    c.add_argument("--width", type=int, default=1920, help="frame width (default 1920)")
+    c.add_argument("--clicks", type=int, default=5, help="simulated clicks per session (default 5)")
+    c.add_argument("--repeats", type=int, default=3, help="sessions timed (median reported; default 3)")
+    c.add_argument("--weights", default=None, help="click model checkpoint (default: the shipped one)")
+    c.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    c.set_defaults(func=run_clicks)
 
 
 def run_model(args: argparse.Namespace) -> int:
@@ -160,4 +169,36 @@ def run_propagate(args: argparse.Namespace) -> int:
         )
         if 200 in seen:
             out.write(f"growth from frame 200 to {max(seen)}: {seen[max(seen)] - seen[200]:+.1f} MiB\n")
+    return 0
+
+
+def run_clicks(args: argparse.Namespace) -> int:
+    """Click-tool latency with and without zoom on one frame (the DAVIS dog frame resized, if present)."""
+    for option, value in (("--height", args.height), ("--width", args.width)):
+        checks.at_least(option, value, 64, "pixels")
+    checks.at_least("--clicks", args.clicks, 1, "clicks per session")
+    checks.at_least("--repeats", args.repeats, 1, "timed sessions")
+    checks.at_least("--threads", args.threads, 1, "CPU threads")
+    checks.checkpoint(args.weights)
+    import torch
+
+    from llb_core.evaluation.bench_clicks import bench_frame, click_latency
+    from llb_core.interactive.session import WORKING_SIDE, load_click_model
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model = load_click_model(args.weights)
+    frame, truth, name = bench_frame(args.height, args.width)
+    out = sys.stdout
+    out.write(
+        f"llb bench clicks: {name}, {args.clicks} simulated clicks, median of {args.repeats} sessions, "
+        f"working side {WORKING_SIDE}, {torch.get_num_threads()} threads, fp32, torch {torch.__version__}\n"
+    )
+    out.write(f"{'zoom':<6}{'features ms':>12}{'1st click ms':>14}{'next clicks ms':>16}{'IoU':>7}\n")
+    for zoom in (True, False):
+        r = click_latency(model, frame, truth, clicks=args.clicks, repeats=args.repeats, zoom=zoom)
+        out.write(
+            f"{'on' if zoom else 'off':<6}{r.features_ms:>12.0f}{r.first_ms:>14.0f}{r.click_ms:>16.0f}"
+            f"{100 * r.iou:>7.1f}\n"
+        )
     return 0

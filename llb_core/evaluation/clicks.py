@@ -91,15 +91,15 @@ class ClickReport:
         )
 
 
-def click_object(session: ClickSession, truth: np.ndarray, max_clicks: int) -> tuple[list[float], float]:
-    """Run the simulated person on one object; returns the IoU after each click and seconds per click.
+def click_object(session: ClickSession, truth: np.ndarray, max_clicks: int) -> tuple[list[float], list[float]]:
+    """Run the simulated person on one object; returns the IoU and the seconds of each click.
 
     The person stops early once the mask is exact (no error region left)."""
     session.reset()
     prediction = np.zeros_like(truth)
     clicks: list[Click] = []
     ious: list[float] = []
-    spent = 0.0
+    seconds: list[float] = []
     for _ in range(max_clicks):
         click = next_click(prediction, truth)
         if click is None:
@@ -107,9 +107,9 @@ def click_object(session: ClickSession, truth: np.ndarray, max_clicks: int) -> t
         clicks.append(click)
         tic = time.perf_counter()
         prediction = session.predict(clicks)
-        spent += time.perf_counter() - tic
+        seconds.append(time.perf_counter() - tic)
         ious.append(iou(prediction, truth))
-    return ious or [1.0], spent / max(len(clicks), 1)
+    return ious or [1.0], seconds
 
 
 def evaluate_clicks(
@@ -146,7 +146,7 @@ def evaluate_clicks(
                     reference = iou(grabcut_box(frame, rect), truth)
                 except ValueError:  # a box under 4 px a side: GrabCut cannot start
                     reference = 0.0
-                result = ObjectResult(seq.name, index, obj, ious, reference, seconds)
+                result = ObjectResult(seq.name, index, obj, ious, reference, float(np.mean(seconds or [0.0])))
                 report.objects.append(result)
                 if on_object is not None:
                     on_object(result)

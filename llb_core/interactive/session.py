@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from llb_core.inference.search_region import Window
 from llb_core.interactive.clicks import Box, Click, guidance_maps
 from llb_core.model.clicknet import ClickNet
 from llb_core.resources import CLICK_WEIGHTS, resource
@@ -46,22 +47,19 @@ def load_click_model(weights: str | os.PathLike | None = None) -> ClickNet:
 
 
 @dataclass(frozen=True)
-class Window:
-    """A region (x0, y0, x1, y1) of the frame and the scale (working px per frame px) it is worked at."""
+class WorkWindow(Window):
+    """A region of the frame and the scale (working px per frame px) it is worked at."""
 
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-    scale: float
+    scale: float = 1.0
 
     @property
     def work_size(self) -> tuple[int, int]:
-        return max(1, round((self.y1 - self.y0) * self.scale)), max(1, round((self.x1 - self.x0) * self.scale))
+        """(h, w) of the working image."""
+        return max(1, round(self.height * self.scale)), max(1, round(self.width * self.scale))
 
 
-def _window(x0: int, y0: int, x1: int, y1: int, side: int, upscale: float) -> Window:
-    return Window(x0, y0, x1, y1, min(upscale, side / max(x1 - x0, y1 - y0)))
+def _window(x0: int, y0: int, x1: int, y1: int, side: int, upscale: float) -> WorkWindow:
+    return WorkWindow(x0, y0, x1, y1, min(upscale, side / max(x1 - x0, y1 - y0)))
 
 
 class ClickSession:
@@ -86,7 +84,7 @@ class ClickSession:
         self.zoom = zoom
         h, w = self.size
         self.full = _window(0, 0, w, h, working_side, 1.0)
-        self._levels: dict[Window, dict[str, torch.Tensor]] = {}
+        self._levels: dict[WorkWindow, dict[str, torch.Tensor]] = {}
         self.features(self.full)  # the whole frame's features: computed once
         self.last: np.ndarray | None = None  # (H, W) float32 probability of the last prediction
 
@@ -94,7 +92,7 @@ class ClickSession:
         """Forget the last prediction (the next click starts a new mask)."""
         self.last = None
 
-    def features(self, window: Window) -> dict[str, torch.Tensor]:
+    def features(self, window: WorkWindow) -> dict[str, torch.Tensor]:
         """Backbone levels of `window` of the frame (cached: the whole frame's and the last crop's)."""
         if window not in self._levels:
             crop = self.frame[window.y0 : window.y1, window.x0 : window.x1]
@@ -109,7 +107,10 @@ class ClickSession:
             self._levels[window] = levels
         return self._levels[window]
 
-    def _zoom_window(self, clicks: list[Click], previous: np.ndarray | None) -> Window:
+    def _zoom_window(self, clicks: list[Click], previous: np.ndarray | None) -> WorkWindow:
+        """The crop for the next click: the object's box (its mask and positive clicks) enlarged by
+        `ZOOM_MARGIN`; the last crop again while it still holds that box with room to spare (its features
+        are cached), the whole frame when the object fills most of it."""
         h, w = self.size
         xs = [c.x for c in clicks if c.positive]
         ys = [c.y for c in clicks if c.positive]
@@ -120,6 +121,16 @@ class ClickSession:
         if not xs:
             return self.full
         x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+        last = next((k for k in self._levels if k != self.full), None)
+        if last is not None:
+            sx, sy = (x1 - x0) * ZOOM_MARGIN / 4, (y1 - y0) * ZOOM_MARGIN / 4  # the room to spare
+            if (
+                last.x0 <= max(0, x0 - sx)
+                and last.y0 <= max(0, y0 - sy)
+                and last.x1 >= min(w, x1 + sx)
+                and (last.y1 >= min(h, y1 + sy))
+            ):
+                return last
         mx = max((x1 - x0) * ZOOM_MARGIN, (ZOOM_MIN_SIDE - (x1 - x0)) / 2)
         my = max((y1 - y0) * ZOOM_MARGIN, (ZOOM_MIN_SIDE - (y1 - y0)) / 2)
         box = int(max(0, x0 - mx)), int(max(0, y0 - my)), int(min(w, x1 + mx + 1)), int(min(h, y1 + my + 1))

@@ -27,16 +27,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from llb_core.errors import LLBError, new_file_mode
+from llb_core.errors import LLBError
 from llb_core.interactive.clicks import Click, guidance_maps, mask_box, next_click
 from llb_core.model import create_model, load_checkpoint, save_checkpoint
 from llb_core.model.clicknet import ClickNet, init_from_vos
 from llb_core.train.augment import AugmentConfig, crop_pair, object_box, photometric
 from llb_core.train.data import read_davis, read_stills, stills_from
+from llb_core.train.trainer import FINAL_FILE, read_train_state, write_train_state
 
 log = logging.getLogger(__name__)
-STATE_FILE = "train_state.pt"
-FINAL_FILE = "final.pt"
 MIN_OBJECT_PIXELS = 64  # smaller objects (after cropping) are redrawn
 
 
@@ -325,25 +324,10 @@ class ClickTrainer:
             "rng_numpy": self.rng.bit_generator.state,
             "rng_torch": torch.get_rng_state(),
         }
-        self.out.mkdir(parents=True, exist_ok=True)
-        tmp = self.out / f".{STATE_FILE}.tmp"
-        with open(tmp, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, new_file_mode())
-        os.replace(tmp, self.out / STATE_FILE)
+        write_train_state(self.out, state)
 
     def _load_state(self) -> None:
-        path = self.out / STATE_FILE
-        if not path.is_file():
-            raise LLBError(f"{path}: nothing to resume; start without --resume")
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        if json.loads(state["recipe"]) != json.loads(self.recipe.to_json()):
-            raise LLBError(f"{path}: was trained with another recipe; resume with the same recipe and --set values")
-        missing, unexpected = self.model.load_state_dict(state["model"], strict=False)
-        if unexpected or any(not n.startswith("backbone.") for n in missing):
-            raise LLBError(f"{path}: model tensors do not match ({unexpected[:3]}, {missing[:3]})")
+        state = read_train_state(self.out, self.model, lambda saved: saved == json.loads(self.recipe.to_json()))
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.iteration = int(state["iteration"])

@@ -10,6 +10,7 @@ import logging
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,42 @@ def init_distributed() -> World:
     if not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return World(dist.get_rank(), dist.get_world_size())
+
+
+def write_train_state(out: Path, state: dict[str, Any]) -> None:
+    """Write a run's resumable state to `out/train_state.pt` atomically (temporary file, fsync, rename)."""
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f".{STATE_FILE}.tmp"
+    with open(tmp, "wb") as f:
+        torch.save(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(tmp, new_file_mode())
+    os.replace(tmp, out / STATE_FILE)
+
+
+def read_train_state(
+    out: Path,
+    model: torch.nn.Module,
+    same_recipe: Callable[[dict[str, Any]], bool],
+    device: torch.device | None = None,
+) -> dict[str, Any]:
+    """Read `out/train_state.pt`, check its recipe (`same_recipe(saved recipe dict)`) and load its trained
+    tensors into `model` (the backbone may be left out); returns the state for the rest (optimizer, RNG).
+
+    Raises:
+        LLBError: nothing to resume, another recipe, or tensors that do not match the model.
+    """
+    path = out / STATE_FILE
+    if not path.is_file():
+        raise LLBError(f"{path}: nothing to resume; start without --resume")
+    state = torch.load(path, map_location=device or "cpu", weights_only=True)
+    if not same_recipe(json.loads(state["recipe"])):
+        raise LLBError(f"{path}: was trained with another recipe; resume with the same recipe and --set values")
+    missing, unexpected = model.load_state_dict(state["model"], strict=False)
+    if unexpected or any(not n.startswith("backbone.") for n in missing):
+        raise LLBError(f"{path}: model tensors do not match ({unexpected[:3]}, {missing[:3]})")
+    return state
 
 
 class Trainer:
@@ -157,27 +194,12 @@ class Trainer:
         }
 
     def _save_state(self) -> None:
-        if not self.world.main:
-            return
-        self.out.mkdir(parents=True, exist_ok=True)
-        tmp = self.out / f".{STATE_FILE}.tmp"
-        with open(tmp, "wb") as f:
-            torch.save(self._state(), f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, new_file_mode())
-        os.replace(tmp, self.out / STATE_FILE)
+        if self.world.main:
+            write_train_state(self.out, self._state())
 
     def _load_state(self) -> None:
-        path = self.out / STATE_FILE
-        if not path.is_file():
-            raise LLBError(f"{path}: nothing to resume; start without --resume")
-        state = torch.load(path, map_location=self.device, weights_only=True)
-        if Recipe.completed(json.loads(state["recipe"])) != json.loads(self.recipe.to_json()):
-            raise LLBError(f"{path}: was trained with another recipe; resume with the same recipe and --set values")
-        missing, unexpected = self.model.load_state_dict(state["model"], strict=False)
-        if unexpected or any(not n.startswith("backbone.") for n in missing):
-            raise LLBError(f"{path}: model tensors do not match ({unexpected[:3]}, {missing[:3]})")
+        ours = json.loads(self.recipe.to_json())
+        state = read_train_state(self.out, self.model, lambda saved: Recipe.completed(saved) == ours, self.device)
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         if self.ema is not None:

@@ -105,3 +105,10 @@ def test_propagate_takes_a_clicks_file_for_frame_zero(tmp_path, shared_data, cap
     assert main(["propagate", str(clip), "--mask", f"{clicks}:0", "--out", str(tmp_path / "o2"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "clicks.json" in err and "outside" in err and "Traceback" not in err
+
+
+def test_bench_clicks_reports_both_modes(capsys):
+    assert main(["bench", "clicks", "--height", "120", "--width", "200", "--repeats", "1", "--clicks", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "120" in lines[0] and lines[2].startswith("on") and lines[3].startswith("off")
+    assert main(["bench", "clicks", "--clicks", "0"]) == 2

@@ -56,6 +56,7 @@ def test_wheel_carries_the_runtime_resources(wheel: Path) -> None:
         "llb-studio/resources/weights/default.pt",
         "llb-studio/resources/weights/llb.pt",
         "llb-studio/resources/weights/jointformer.pt",
+        "llb-studio/resources/interactive/clicks.pt",
         "llb-studio/resources/MODEL_CARD.md",
         "llb-studio/resources/demo/bigbuckbunny_00000.png",
         "llb-studio/resources/icons/llb-studio.png",
