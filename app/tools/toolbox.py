@@ -93,6 +93,7 @@ class ToolBox(QObject):
         self.reset_clicks()
         if name == "click":
             self._prepare_clicks()
+            self.message.emit("Click tool: left click adds to the object, right click removes, drag draws a box.")
         self._update_cursor()
         self.tool_changed.emit(name)
 

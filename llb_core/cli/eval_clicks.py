@@ -20,9 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "clicks each object: first deep inside it, then at the centre of the largest error region (positive "
         "where the object was missed, negative where background was taken), up to --max-clicks times. Reports "
         "NoC@85 / NoC@90 (clicks until IoU 85 %% / 90 %%, --max-clicks when never reached) and IoU after 1, 3 "
-        "and 5 clicks, per sequence and over all objects, with GrabCut from the true bounding box as reference.",
+        "and 5 clicks, per sequence, over all objects and over sequences, with GrabCut from the true bounding "
+        "box as reference. Several roots may be given; --sequences names are looked for in each.",
     )
-    p.add_argument("root", metavar="DATA_ROOT", help="DAVIS-layout root folder")
+    p.add_argument("roots", nargs="+", metavar="DATA_ROOT", help="DAVIS-layout root folder(s)")
     p.add_argument("--sequences", nargs="+", default=None, metavar="SEQ", help="sequences (default: all)")
     p.add_argument("--every", type=int, default=10, metavar="N", help="every N-th annotated frame (default 10)")
     p.add_argument("--max-clicks", type=int, default=20, metavar="K", help="clicks per object at most (default 20)")
@@ -39,9 +40,9 @@ def run(args: argparse.Namespace) -> int:
     checks.at_least("--every", args.every, 1, "frame step")
     checks.at_least("--max-clicks", args.max_clicks, 1, "clicks")
     checks.at_least("--threads", args.threads, 1, "CPU threads")
-    root = checks.existing(args.root, "data root (the folder holding JPEGImages/ and Annotations/)")
-    if not root.is_dir():
-        raise CliError(f"{root}: is a file; give DATA_ROOT, the folder holding JPEGImages/ and Annotations/")
+    for root in args.roots:
+        if not checks.existing(root, "data root (the folder holding JPEGImages/ and Annotations/)").is_dir():
+            raise CliError(f"{root}: is a file; give DATA_ROOT, the folder holding JPEGImages/ and Annotations/")
     checks.checkpoint(args.weights)
     if args.json is not None:
         checks.output_file(args.json, "--json")
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_click_model(args.weights)
     report = evaluate_clicks(
         model,
-        str(root),
+        list(args.roots),
         args.sequences,
         every=args.every,
         max_clicks=args.max_clicks,
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         on_object=on_object,
     )
     if not report.objects:
-        raise CliError(f"{root}: no annotated object on the frames chosen; check --sequences and --every")
+        raise CliError(f"{' '.join(args.roots)}: no annotated object on the frames chosen; check --sequences, --every")
     sys.stdout.write(report.table())
     if args.json is not None:
         atomic_write_text(args.json, report.to_json() + "\n")

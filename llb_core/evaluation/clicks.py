@@ -16,9 +16,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from llb_core.errors import LLBError
 from llb_core.interactive.clicks import Click, iou, mask_box, next_click
 from llb_core.interactive.grabcut import grabcut_box
 from llb_core.interactive.session import ClickSession
+from llb_core.io import davis_folders, davis_sequences
 from llb_core.model.clicknet import ClickNet
 from llb_core.train.data import read_davis
 
@@ -51,7 +53,8 @@ class ObjectResult:
 
 @dataclass
 class ClickReport:
-    """Every object's result and the averages (`rows`: per sequence and "mean" over all objects)."""
+    """Every object's result and the averages (`rows`: per sequence, "mean" over all objects and, with several
+    sequences, "clip mean" over sequences)."""
 
     max_clicks: int
     objects: list[ObjectResult] = field(default_factory=list)
@@ -71,6 +74,8 @@ class ClickReport:
         out = {n: self.summary([r for r in self.objects if r.sequence == n]) for n in names}
         if self.objects:
             out["mean"] = self.summary(self.objects)
+            if len(names) > 1:  # every sequence weighs the same, however many objects and frames it has
+                out["clip mean"] = {k: float(np.mean([out[n][k] for n in names])) for k in out["mean"]}
         return out
 
     def table(self) -> str:
@@ -114,7 +119,7 @@ def click_object(session: ClickSession, truth: np.ndarray, max_clicks: int) -> t
 
 def evaluate_clicks(
     model: ClickNet,
-    root: str,
+    roots: str | list[str],
     sequences: list[str] | None = None,
     *,
     every: int = 10,
@@ -123,31 +128,52 @@ def evaluate_clicks(
     zoom: bool = True,
     on_object: Callable[[ObjectResult], None] | None = None,
 ) -> ClickReport:
-    """The protocol of the module docstring on `root` (frames 0, every, 2 x every, ... of each sequence).
+    """The protocol of the module docstring on one or more DAVIS-layout roots (frames 0, every, 2 x every,
+    ... of each sequence). With several roots, each `sequences` name is looked for in every root.
 
     Raises:
-        LLBError: not a DAVIS root, unknown sequences.
+        LLBError: not a DAVIS root, a sequence in none of the roots.
     """
+    roots = [roots] if isinstance(roots, str) else roots
+    chosen: list[tuple[str, list[str] | None]] = []
+    found: set[str] = set()
+    for root in roots:
+        names = davis_sequences(davis_folders(root, resolution_folder)[0])
+        if sequences is None:
+            chosen.append((root, None))
+            continue
+        here = [n for n in sequences if n in names]
+        found |= set(here)
+        if here:
+            chosen.append((root, here))
+    missing = [n for n in sequences or [] if n not in found]
+    if missing:
+        raise LLBError(f"{', '.join(roots)}: no sequence {missing} there; check --sequences")
     report = ClickReport(max_clicks)
-    for seq in read_davis(root, sequences, resolution=resolution_folder):
-        for index in seq.annotated()[::every]:
-            frame, mask = seq.load(index)
-            ids = [int(v) for v in np.unique(mask) if v]
-            if not ids:
-                continue
-            session = ClickSession(model, frame, zoom=zoom)
-            for obj in ids:
-                truth = mask == obj
-                ious, seconds = click_object(session, truth, max_clicks)
-                box = mask_box(truth)
-                assert box is not None
-                rect = (int(box[0]), int(box[1]), int(box[2]), int(box[3]))
-                try:
-                    reference = iou(grabcut_box(frame, rect), truth)
-                except ValueError:  # a box under 4 px a side: GrabCut cannot start
-                    reference = 0.0
-                result = ObjectResult(seq.name, index, obj, ious, reference, float(np.mean(seconds or [0.0])))
-                report.objects.append(result)
-                if on_object is not None:
-                    on_object(result)
+    for root, names in chosen:
+        for seq in read_davis(root, names, resolution=resolution_folder):
+            for index in seq.annotated()[::every]:
+                frame, mask = seq.load(index)
+                ids = [int(v) for v in np.unique(mask) if v]
+                if not ids:
+                    continue
+                session = ClickSession(model, frame, zoom=zoom)
+                for obj in ids:
+                    result = _score_object(session, frame, mask == obj, max_clicks, (seq.name, index, obj))
+                    report.objects.append(result)
+                    if on_object is not None:
+                        on_object(result)
     return report
+
+
+def _score_object(
+    session: ClickSession, frame: np.ndarray, truth: np.ndarray, max_clicks: int, where: tuple[str, int, int]
+) -> ObjectResult:
+    ious, seconds = click_object(session, truth, max_clicks)
+    box = mask_box(truth)
+    assert box is not None
+    try:
+        reference = iou(grabcut_box(frame, (int(box[0]), int(box[1]), int(box[2]), int(box[3]))), truth)
+    except ValueError:  # a box under 4 px a side: GrabCut cannot start
+        reference = 0.0
+    return ObjectResult(*where, ious, reference, float(np.mean(seconds or [0.0])))

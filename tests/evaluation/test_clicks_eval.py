@@ -60,6 +60,14 @@ def test_eval_clicks_cli_reports_every_object(tmp_path, capsys):
     assert "GrabCut" in capsys.readouterr().out
     assert main(["eval", "clicks", str(tmp_path / "nowhere")]) == 2
     assert "nowhere" in capsys.readouterr().err
+    other = write_root(tmp_path / "more", {"dots": moving_scene(2, 2)})
+    both = tmp_path / "both.json"
+    args = ["eval", "clicks", str(root), str(other), "--sequences", "squares", "dots", "--json", str(both)]
+    assert main([*args, "--every", "2", "--max-clicks", "2", "--quiet"]) == 0
+    rows = json.loads(both.read_text())["rows"]
+    assert set(rows) == {"squares", "dots", "mean", "clip mean"} and rows["mean"]["objects"] == 4 + 2
+    assert main(["eval", "clicks", str(root), "--sequences", "cats", "--quiet"]) == 2
+    assert "cats" in capsys.readouterr().err
 
 
 def test_evaluate_clicks_without_zoom_uses_the_whole_frame(tmp_path, model):
