@@ -60,6 +60,7 @@ class ToolBox(QObject):
         self._click_box: tuple[float, float, float, float] | None = None
         self._click_key: tuple[int, int, int] | None = None  # id(document), frame, object
         self._click_press: tuple[QPointF, bool] | None = None  # where a click-tool press began, positive
+        self._committing_click = False  # a click's own undo step is being pushed
         self._tickets = itertools.count(1)
         self._proposal: tuple[int, Document, int, int, str] | None = None  # ticket, document, frame, object, label
         self._busy_cursor = False
@@ -74,11 +75,19 @@ class ToolBox(QObject):
         if self.document is not None:
             self.document.view.frame_changed.disconnect(self._view_moved)
             self.document.view.active_object_changed.disconnect(self._view_moved)
+            self.document.undo_stack.indexChanged.disconnect(self._history_moved)
         self.document = document
         if document is not None:
             document.view.frame_changed.connect(self._view_moved)
             document.view.active_object_changed.connect(self._view_moved)
+            document.undo_stack.indexChanged.connect(self._history_moved)
         self._view_moved()
+
+    def _history_moved(self, _index: int) -> None:
+        """An undo, a redo or another edit (a brush stroke): the clicks so far no longer describe the mask
+        shown, so the next click starts from that mask with only itself."""
+        if not self._committing_click:
+            self.reset_clicks()
 
     def _view_moved(self, _value: int = 0) -> None:
         """Another frame, object or document: the click tool's clicks no longer apply."""
@@ -314,7 +323,12 @@ class ToolBox(QObject):
             mask[result & (mask == 0)] = obj
         else:  # clicks may take pixels from other objects, never from locked ones
             mask[result & ~np.isin(mask, list(self._protected(obj)))] = obj
-        if not doc.commit_mask(doc.view.current_frame, mask, label):
+        self._committing_click = label != "Box proposal"
+        try:
+            committed = doc.commit_mask(doc.view.current_frame, mask, label)
+        finally:
+            self._committing_click = False
+        if not committed:
             self.message.emit(
                 "GrabCut found nothing new in the box; try a tighter box or paint with the brush."
                 if label == "Box proposal"

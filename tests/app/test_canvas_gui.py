@@ -220,8 +220,12 @@ def test_click_tool_segments_refines_and_never_takes_locked_pixels(qtbot, window
     assert np.array_equal(doc.clip.mask(0) == 1, locked)
     doc.undo_stack.undo()
     assert np.array_equal(doc.clip.mask(0), mask)  # one click, one undo step
+    assert tb.clicks == []  # after an undo the next click starts from the mask shown
+    click_at(qtbot, window.canvas, first.x, first.y)
+    assert len(tb.clicks) == 1
     doc.view.set_frame(1)
     assert tb.clicks == []  # clicks belong to their frame
+    qtbot.waitUntil(lambda: not tb.proposing, timeout=60_000)
 
 
 def test_click_tool_drag_gives_a_box(qtbot, window, make_clip):
