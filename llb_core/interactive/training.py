@@ -3,7 +3,8 @@
 A sample is one object on one image, cropped around it at a random scale (from a tight crop to most of the
 frame) and augmented. Its guidance starts in one of three ways, as people start: a first click deep inside
 the object; a box (with or without that click); or a rough previous mask (a propagated mask to correct) with
-a click on its largest error; a first click may come with negative clicks just outside the object. Then
+a click on its largest error; a first click may come with negative clicks just outside the object or on a
+distractor: other objects of the pool pasted into half of the crops. Then
 0..`max_rounds` rounds run without gradients, each feeding the prediction back as the previous mask and
 adding the simulated person's next click; the last round is trained. Loss: binary cross-entropy plus soft
 IoU. Resumable exactly (model, optimiser, RNG) from `train_state.pt`.
@@ -72,6 +73,7 @@ class ClickRecipe:
     box_probability: float
     previous_probability: float
     negative_probability: float
+    paste_probability: float
     bce: float
     soft_iou: float
     precision: str
@@ -191,6 +193,42 @@ def crop_sample(
     return photometric([image], rng, cfg)[0], target.astype(bool)
 
 
+def paste_distractors(
+    image: np.ndarray, target: np.ndarray, pool: ClickPool, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Paste one or two other objects of the pool into a crop, at 0.5-1.3 x the target's size, anywhere that
+    hides at most a third of the target: the network must take the clicked object only, not everything
+    salient.
+
+    Returns:
+        the image (S, S, 3), the target's visible pixels (S, S) bool and the pasted pixels (S, S) bool.
+    """
+    image, target = image.copy(), target.copy()
+    pasted = np.zeros_like(target)
+    size = target.shape[0]
+    side = math.sqrt(max(int(target.sum()), 1))
+    for _ in range(int(rng.integers(1, 3))):
+        frame, mask = pool.draw(rng)
+        ys, xs = np.nonzero(mask)
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        scale = rng.uniform(0.5, 1.3) * side / math.sqrt(max(int(mask.sum()), 1))
+        w = max(4, min(size, round((x1 - x0) * scale)))
+        h = max(4, min(size, round((y1 - y0) * scale)))
+        piece = cv2.resize(frame[y0:y1, x0:x1], (w, h), interpolation=cv2.INTER_LINEAR)
+        shape = cv2.resize(mask[y0:y1, x0:x1], (w, h), interpolation=cv2.INTER_NEAREST) > 0
+        if rng.random() < 0.5:
+            piece, shape = piece[:, ::-1], shape[:, ::-1]
+        for _ in range(3):  # a place that hides at most a third of the target
+            top, left = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
+            region = (slice(top, top + h), slice(left, left + w))
+            if 3 * int((target[region] & shape).sum()) <= int(target.sum()):
+                image[region][shape] = piece[shape]
+                pasted[region] |= shape
+                target[region] &= ~shape
+                break
+    return image, target, pasted
+
+
 def first_click(truth: np.ndarray, rng: np.random.Generator) -> Click:
     """A positive click inside the object, away from its border: a random pixel among those at least half
     as deep as the deepest (people do not click the exact centre)."""
@@ -246,8 +284,11 @@ class Guidance:
         return guidance_maps(size, self.clicks, self.box, self.previous)
 
 
-def start_guidance(truth: np.ndarray, recipe: ClickRecipe, rng: np.random.Generator) -> Guidance:
-    """How a sample's interaction begins (see the module docstring)."""
+def start_guidance(
+    truth: np.ndarray, recipe: ClickRecipe, rng: np.random.Generator, distractors: np.ndarray | None = None
+) -> Guidance:
+    """How a sample's interaction begins (see the module docstring); negative clicks land on pasted
+    `distractors` (S, S) bool half of the time when there are any."""
     u = rng.random()
     if u < recipe.previous_probability:
         previous = rough_mask(truth, rng)
@@ -258,7 +299,11 @@ def start_guidance(truth: np.ndarray, recipe: ClickRecipe, rng: np.random.Genera
         return Guidance(clicks, jittered_box(truth, rng), None)
     clicks = [first_click(truth, rng)]
     if rng.random() < recipe.negative_probability:
-        clicks += negative_clicks(truth, rng, int(rng.integers(1, 3)))
+        if distractors is not None and distractors.any() and rng.random() < 0.5:
+            click = first_click(distractors, rng)
+            clicks.append(Click(click.x, click.y, False))
+        else:
+            clicks += negative_clicks(truth, rng, int(rng.integers(1, 3)))
     return Guidance(clicks, None, None)
 
 
@@ -336,26 +381,36 @@ class ClickTrainer:
         torch.set_rng_state(state["rng_torch"])
 
     # ---------------------------------------------------------------------------------- loop
-    def _samples(self) -> tuple[torch.Tensor, list[np.ndarray]]:
-        images, truths = [], []
+    def _samples(self) -> tuple[torch.Tensor, list[np.ndarray], list[np.ndarray | None]]:
+        """A batch: images (B, 3, S, S), each target (S, S) bool and its pasted distractors (or None)."""
+        images, truths, pasted = [], [], []
         while len(images) < self.recipe.batch:
             sample = crop_sample(self.pool.draw(self.rng), self.recipe, self.rng)
-            if sample is not None:
-                images.append(sample[0])
-                truths.append(sample[1])
-        batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 255  # (B, 3, S, S)
-        return batch, truths
+            if sample is None:
+                continue
+            image, truth = sample
+            extra = None
+            if self.rng.random() < self.recipe.paste_probability:
+                image, visible, extra = paste_distractors(image, truth, self.pool, self.rng)
+                if int(visible.sum()) < MIN_OBJECT_PIXELS:
+                    continue
+                truth = visible
+            images.append(image)
+            truths.append(truth)
+            pasted.append(extra)
+        batch = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 255
+        return batch, truths, pasted
 
     def step(self) -> dict[str, float]:
         """One optimisation step (several click rounds on one batch); returns the loss terms."""
         r = self.recipe
-        images, truths = self._samples()
+        images, truths, pasted = self._samples()
         size = (r.size, r.size)
         autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=r.precision == "bf16")
         with autocast:
             levels = self.model.backbone_levels(images)
         levels = {k: v.float() for k, v in levels.items()}
-        guidance = [start_guidance(t, r, self.rng) for t in truths]
+        guidance = [start_guidance(t, r, self.rng, p) for t, p in zip(truths, pasted, strict=True)]
         rounds = int(self.rng.integers(0, r.max_rounds + 1))
         for _ in range(rounds):
             maps = torch.from_numpy(np.stack([g.maps(size) for g in guidance]))

@@ -15,6 +15,7 @@ from llb_core.interactive.training import (
     is_click_recipe,
     load_click_recipe,
     negative_clicks,
+    paste_distractors,
     rough_mask,
 )
 from llb_core.train.recipe import recipe_path
@@ -56,6 +57,12 @@ def test_simulated_starts_lie_where_people_click():
         assert c.positive and 29 <= c.x <= 50 and 29 <= c.y <= 50  # at least half as deep as the centre
     for c in negative_clicks(truth, rng, 2):
         assert not c.positive and not truth[int(c.y), int(c.x)]
+    image = rng.integers(0, 256, (80, 80, 3), dtype=np.uint8)
+    pool = type("Pool", (), {"draw": lambda self, r: (image, truth.astype(np.uint8))})()
+    for _ in range(10):
+        pasted_image, visible, pasted = paste_distractors(image, truth, pool, rng)
+        assert not (visible & pasted).any() and 3 * visible.sum() >= 2 * truth.sum()
+        assert np.array_equal(pasted_image[~pasted], image[~pasted])  # only the pasted pixels changed
     rough = rough_mask(truth, rng)
     assert rough.shape == truth.shape and not np.array_equal(rough, truth)
     assert next_click(rough, truth) is not None
