@@ -1,6 +1,7 @@
 """Clicks and boxes as the click network sees them, and the simulated person of training and evaluation.
 
 Coordinates are pixels of the image they were given on (x to the right, y down). Masks are (H, W) bool.
+No torch here: the app imports `Click` at start-up.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from llb_core.model.clicknet import GUIDANCE_CHANNELS
-
+GUIDANCE_CHANNELS = ("previous", "positive", "negative", "box")  # the click network's input maps, in order
 CLICK_RADIUS = 5.0  # px at the network's working resolution: the disk a click paints in its guidance map
 
 

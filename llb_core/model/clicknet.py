@@ -16,11 +16,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from llb_core.interactive.clicks import GUIDANCE_CHANNELS
 from llb_core.model.base import BackboneNet
 from llb_core.model.config import LLBConfig
 from llb_core.model.decoder import Decoder
 
-GUIDANCE_CHANNELS = ("previous", "positive", "negative", "box")  # order of the guidance maps
 CONTEXT_DIM = 64  # channels of the stride-16 fusion of frame and guidance
 CONTEXT_DILATIONS = (1, 2, 4, 8)
 
