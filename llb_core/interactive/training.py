@@ -6,8 +6,9 @@ the object; a box (with or without that click); or a rough previous mask (a prop
 a click on its largest error; a first click may come with negative clicks just outside the object or on a
 distractor: other objects of the pool pasted into half of the crops. Then
 0..`max_rounds` rounds run without gradients, each feeding the prediction back as the previous mask and
-adding the simulated person's next click; the last round is trained. Loss: binary cross-entropy plus soft
-IoU. Resumable exactly (model, optimiser, RNG) from `train_state.pt`.
+adding the simulated person's next click; the last round is trained. Loss: binary cross-entropy, weighted up
+where the previous mask was wrong and around the newest click (`correction_weight`), plus soft IoU.
+Resumable exactly (model, optimiser, RNG) from `train_state.pt`.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class ClickRecipe:
     paste_probability: float
     bce: float
     soft_iou: float
+    correction_weight: float
     precision: str
     checkpoint_minutes: float
     log_every: int
@@ -307,6 +309,23 @@ def start_guidance(
     return Guidance(clicks, None, None)
 
 
+def correction_weights(guidance: Guidance, truth: np.ndarray, weight: float) -> np.ndarray:
+    """Per-pixel loss weights (1, S, S): 1 + `weight` where the previous mask was wrong and within 16 px of
+    the newest click, the pixels a correction is about (a whole-image loss barely notices a small region
+    that a click failed to flip)."""
+    out = np.ones((1, *truth.shape), np.float32)
+    if weight <= 0:
+        return out
+    if guidance.previous is not None:
+        out[0] += weight * ((guidance.previous > 0.5) != truth)
+    if guidance.clicks:
+        disk = np.zeros(truth.shape, np.uint8)
+        last = guidance.clicks[-1]
+        cv2.circle(disk, (int(round(last.x)), int(round(last.y))), 16, 1, thickness=-1)
+        out[0] += weight * disk
+    return out
+
+
 def soft_iou_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """1 - soft IoU per sample, averaged: logits and target (B, 1, H, W)."""
     p = torch.sigmoid(logits)
@@ -423,9 +442,12 @@ class ClickTrainer:
                     g.clicks.append(click)
         maps = torch.from_numpy(np.stack([g.maps(size) for g in guidance]))
         target = torch.from_numpy(np.stack(truths)).float()[:, None]
+        weights = torch.from_numpy(
+            np.stack([correction_weights(g, t, r.correction_weight) for g, t in zip(guidance, truths, strict=True)])
+        )
         with autocast:
             logits = self.model.segment(levels, maps, size).float()
-        bce = F.binary_cross_entropy_with_logits(logits, target)
+        bce = (F.binary_cross_entropy_with_logits(logits, target, reduction="none") * weights).sum() / weights.sum()
         soft_iou = soft_iou_loss(logits, target)
         loss = r.bce * bce + r.soft_iou * soft_iou
         self.optimizer.zero_grad(set_to_none=True)
