@@ -76,6 +76,7 @@ class ClickReport:
             out["mean"] = self.summary(self.objects)
             if len(names) > 1:  # every sequence weighs the same, however many objects and frames it has
                 out["clip mean"] = {k: float(np.mean([out[n][k] for n in names])) for k in out["mean"]}
+                out["clip mean"]["objects"] = out["mean"]["objects"]
         return out
 
     def table(self) -> str:
