@@ -3,7 +3,8 @@
 A frame is worked on at `working_side` pixels on its long side (downscaled, never upscaled); the mask comes
 back at the frame's full resolution. With `zoom`, every click after the first also runs on a crop around
 the object (its last mask and the clicks, enlarged by half) brought to `working_side`: small objects and
-fine borders get the network's full resolution, at the price of one backbone pass per click.
+fine borders get the frame's own resolution (never more: upscaled crops measured worse), at the price of a
+backbone pass whenever the crop moves. Frames no larger than the working image are always worked whole.
 
 Naming legend: (H, W) the frame, (h, w) the working image.
 """
@@ -136,7 +137,7 @@ class ClickSession:
         box = int(max(0, x0 - mx)), int(max(0, y0 - my)), int(min(w, x1 + mx + 1)), int(min(h, y1 + my + 1))
         if (box[2] - box[0]) * (box[3] - box[1]) > 0.6 * w * h:
             return self.full  # the object fills the frame: nothing to gain
-        return _window(*box, self.working_side, 2.0)
+        return _window(*box, self.working_side, 1.0)
 
     def probability(
         self, clicks: list[Click], box: Box | None = None, previous: np.ndarray | None = None
@@ -152,7 +153,7 @@ class ClickSession:
         elif previous.shape != self.size:
             raise ValueError(f"previous mask is {previous.shape}, the frame {self.size}")
         window = self.full
-        if self.zoom and clicks and previous is not None and (previous > 0.5).any():
+        if self.zoom and self.full.scale < 1 and clicks and previous is not None and (previous > 0.5).any():
             window = self._zoom_window(clicks, previous)
         levels = self.features(window)
         h, w = window.work_size

@@ -117,9 +117,14 @@ def test_zoom_works_on_a_crop_around_the_object_and_keeps_the_rest(untrained):
     window = session._zoom_window([Click(320, 220)], previous)
     assert window != session.full
     assert window.x0 <= 300 and window.x1 >= 340 and window.y0 <= 200 and window.y1 >= 240
-    assert window.x1 - window.x0 < 200 and window.scale == 2.0  # a small object is worked at twice its size
+    assert window.x1 - window.x0 < 200 and window.scale == 1.0  # at the frame's own resolution, not upscaled
     out = session.predict([Click(320, 220)], previous=previous)
     outside = np.ones_like(previous)
     outside[window.y0 : window.y1, window.x0 : window.x1] = False
     np.testing.assert_array_equal(out[outside], previous[outside])
     assert session.full.work_size == (240, 320)
+    small = ClickSession(untrained, frame[:200, :300], working_side=320, zoom=True)
+    inside = np.zeros((200, 300), bool)
+    inside[100:140, 130:170] = True
+    small.predict([Click(150, 120)], previous=inside)
+    assert list(small._levels) == [small.full]  # a frame no larger than the working image is worked whole
