@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--res-folder", default=None, metavar="RES", help="resolution folder (default: the only one)")
     p.add_argument("--weights", default=None, help="click model checkpoint (default: the shipped one)")
     p.add_argument("--no-zoom", action="store_true", help="never refine on a crop around the object")
+    p.add_argument("--all-parts", action="store_true", help="keep parts of a mask that no click points at")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--json", default=None, metavar="FILE", help="write the report (every object too) as JSON")
     p.add_argument("--quiet", action="store_true", help="no per-object lines on stderr")
@@ -72,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         max_clicks=args.max_clicks,
         resolution_folder=args.res_folder,
         zoom=not args.no_zoom,
+        keep_clicked_parts=not args.all_parts,
         on_object=on_object,
     )
     if not report.objects:

@@ -127,6 +127,7 @@ def evaluate_clicks(
     max_clicks: int = 20,
     resolution_folder: str | None = None,
     zoom: bool = True,
+    keep_clicked_parts: bool = True,
     on_object: Callable[[ObjectResult], None] | None = None,
 ) -> ClickReport:
     """The protocol of the module docstring on one or more DAVIS-layout roots (frames 0, every, 2 x every,
@@ -158,7 +159,7 @@ def evaluate_clicks(
                 ids = [int(v) for v in np.unique(mask) if v]
                 if not ids:
                     continue
-                session = ClickSession(model, frame, zoom=zoom)
+                session = ClickSession(model, frame, zoom=zoom, keep_clicked_parts=keep_clicked_parts)
                 for obj in ids:
                     result = _score_object(session, frame, mask == obj, max_clicks, (seq.name, index, obj))
                     report.objects.append(result)

@@ -71,10 +71,17 @@ class ClickSession:
         frame: (H, W, 3) uint8 RGB.
         working_side: long side of the working image (px).
         zoom: refine clicks after the first on a crop around the object (see the module docstring).
+        keep_clicked_parts: drop the parts of a mask that nothing the person gave points at (see `predict`).
     """
 
     def __init__(
-        self, model: ClickNet, frame: np.ndarray, *, working_side: int = WORKING_SIDE, zoom: bool = True
+        self,
+        model: ClickNet,
+        frame: np.ndarray,
+        *,
+        working_side: int = WORKING_SIDE,
+        zoom: bool = True,
+        keep_clicked_parts: bool = True,
     ) -> None:
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
             raise ValueError(f"frame must be (H, W, 3) uint8 RGB, got {frame.shape} {frame.dtype}")
@@ -83,6 +90,7 @@ class ClickSession:
         self.size: tuple[int, int] = frame.shape[:2]
         self.working_side = working_side
         self.zoom = zoom
+        self.keep_clicked_parts = keep_clicked_parts
         h, w = self.size
         self.full = _window(0, 0, w, h, working_side, 1.0)
         self._levels: dict[WorkWindow, dict[str, torch.Tensor]] = {}
@@ -183,5 +191,22 @@ class ClickSession:
         return out
 
     def predict(self, clicks: list[Click], box: Box | None = None, previous: np.ndarray | None = None) -> np.ndarray:
-        """The object's mask (H, W) bool (see `probability`)."""
-        return self.probability(clicks, box, previous) > 0.5
+        """The object's mask (H, W) bool (see `probability`). With `keep_clicked_parts`, a connected part of
+        it is kept only if it holds a positive click, lies in the box or overlaps the `previous` mask given:
+        blobs the network adds far from anything the person pointed at are dropped."""
+        mask = self.probability(clicks, box, previous) > 0.5
+        if not self.keep_clicked_parts or not mask.any():
+            return mask
+        count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+        keep = np.zeros(count, bool)
+        h, w = self.size
+        for c in clicks:
+            if c.positive:
+                keep[labels[min(h - 1, max(0, int(c.y))), min(w - 1, max(0, int(c.x)))]] = True
+        if box is not None:
+            x0, y0, x1, y1 = (int(round(v)) for v in box)
+            keep[np.unique(labels[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)])] = True
+        if previous is not None:
+            keep[np.unique(labels[previous > 0.5])] = True
+        keep[0] = False
+        return keep[labels]

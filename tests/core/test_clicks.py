@@ -128,3 +128,19 @@ def test_zoom_works_on_a_crop_around_the_object_and_keeps_the_rest(untrained):
     inside[100:140, 130:170] = True
     small.predict([Click(150, 120)], previous=inside)
     assert list(small._levels) == [small.full]  # a frame no larger than the working image is worked whole
+
+
+def test_parts_nothing_points_at_are_dropped(untrained, monkeypatch):
+    frame = np.zeros((100, 200, 3), np.uint8)
+    session = ClickSession(untrained, frame, zoom=False)
+    blobs = np.zeros((100, 200), np.float32)
+    blobs[10:30, 10:30] = 0.9  # clicked
+    blobs[60:80, 150:170] = 0.9  # a stray part
+    blobs[60:80, 20:40] = 0.9  # overlaps the previous mask given
+    monkeypatch.setattr(session, "probability", lambda *a, **k: blobs)
+    previous = np.zeros((100, 200), bool)
+    previous[70, 30] = True
+    mask = session.predict([Click(20, 20), Click(160, 70, False)], previous=previous)
+    assert mask[20, 20] and mask[70, 30] and not mask[70, 160]
+    session.keep_clicked_parts = False
+    assert session.predict([Click(20, 20)])[70, 160]
