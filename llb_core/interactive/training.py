@@ -35,7 +35,7 @@ from llb_core.model import create_model, load_checkpoint, save_checkpoint
 from llb_core.model.clicknet import ClickNet, init_from_vos
 from llb_core.train.augment import AugmentConfig, crop_pair, object_box, photometric
 from llb_core.train.data import read_davis, read_stills, stills_from
-from llb_core.train.trainer import FINAL_FILE, read_train_state, write_train_state
+from llb_core.train.trainer import FINAL_FILE, append_log, read_train_state, write_train_state
 
 log = logging.getLogger(__name__)
 MIN_OBJECT_PIXELS = 64  # smaller objects (after cropping) are redrawn
@@ -480,9 +480,7 @@ class ClickTrainer:
                     elapsed_min=self.elapsed / 60,
                 )
                 log.info("it %d  loss %.4f  %.2f it/s", self.iteration, record["loss"], record["it_per_s"])
-                self.out.mkdir(parents=True, exist_ok=True)
-                with open(self.out / "log.jsonl", "a") as f:
-                    f.write(json.dumps(record) + "\n")
+                append_log(self.out, record)
                 window, window_start = [], now
             if now - last_save > 60 * r.checkpoint_minutes:
                 self._save_state()

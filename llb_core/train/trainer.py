@@ -73,6 +73,13 @@ def write_train_state(out: Path, state: dict[str, Any]) -> None:
     os.replace(tmp, out / STATE_FILE)
 
 
+def append_log(out: Path, record: dict[str, Any]) -> None:
+    """Append one JSON line to the run's `out/log.jsonl` (loss terms, rate, time)."""
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "log.jsonl", "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
 def read_train_state(
     out: Path,
     model: torch.nn.Module,
@@ -285,9 +292,7 @@ class Trainer:
                     rate,
                     eta / 60,
                 )
-                self.out.mkdir(parents=True, exist_ok=True)
-                with open(self.out / "log.jsonl", "a") as f:
-                    f.write(json.dumps(record) + "\n")
+                append_log(self.out, record)
                 window_start, window_iters = now, 0
             if now - last_save > 60 * r.checkpoint_minutes:
                 self._save_state()
