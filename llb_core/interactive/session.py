@@ -137,7 +137,7 @@ class ClickSession:
                 last.x0 <= max(0, x0 - sx)
                 and last.y0 <= max(0, y0 - sy)
                 and last.x1 >= min(w, x1 + sx)
-                and (last.y1 >= min(h, y1 + sy))
+                and last.y1 >= min(h, y1 + sy)
             ):
                 return last
         mx = max((x1 - x0) * ZOOM_MARGIN, (ZOOM_MIN_SIDE - (x1 - x0)) / 2)
@@ -181,12 +181,9 @@ class ClickSession:
                 logits, size=(window.y1 - window.y0, window.x1 - window.x0), mode="bilinear", align_corners=False
             )
             prob = torch.sigmoid(logits)[0, 0].numpy()
-        out = np.zeros(self.size, np.float32)
-        if window != self.full and previous is not None:
-            out[:] = previous  # outside the zoom crop the mask stays as it was
-            out[window.y0 : window.y1, window.x0 : window.x1] = prob
-        else:
-            out[window.y0 : window.y1, window.x0 : window.x1] = prob
+        # Outside a zoom crop the mask stays as it was.
+        out = np.zeros(self.size, np.float32) if window == self.full else previous.astype(np.float32)
+        out[window.y0 : window.y1, window.x0 : window.x1] = prob
         self.last = out
         return out
 
