@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 MIN_SCALE = 0.05
 MAX_SCALE = 32.0
 BACKGROUND = QColor(38, 40, 44)
-MARK_RADIUS = 5  # widget pixels: the click tool's dots
+MARK_RADIUS = 6  # widget pixels: the click tool's dots
 OUTLINE_PAD = 3  # widget pixels around the brush outline and the box edges that their pens may touch
 SAMPLE_PAD = 2  # image pixels read around a damaged area (smooth scaling samples neighbours)
 EMPTY_TEXT = "Open a video, a folder of frames or a project\n(File ▸ Open, or drop it here)"
@@ -300,10 +300,14 @@ class Canvas(QWidget):
             p.drawRect(rect)
             p.setPen(QPen(QColor(255, 230, 80), 1.5, Qt.PenStyle.DashLine))
             p.drawRect(rect)
-        for pos, positive in self._marks:
-            p.setPen(QPen(QColor(0, 0, 0, 220), 2))
-            p.setBrush(QColor(60, 220, 90) if positive else QColor(235, 60, 60))
-            p.drawEllipse(self.to_widget(pos), MARK_RADIUS, MARK_RADIUS)
+        for pos, positive in self._marks:  # a white ring in a black one: visible on any footage and overlay
+            centre = self.to_widget(pos)
+            p.setPen(QPen(QColor(0, 0, 0, 230), 4))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawEllipse(centre, MARK_RADIUS, MARK_RADIUS)
+            p.setPen(QPen(QColor(255, 255, 255), 2))
+            p.setBrush(QColor(40, 230, 80) if positive else QColor(240, 50, 50))
+            p.drawEllipse(centre, MARK_RADIUS, MARK_RADIUS)
         p.setBrush(Qt.BrushStyle.NoBrush)
         if self._hover is not None and self._brush_radius > 0 and self._pan_from is None:
             r = max(1.5, self._brush_radius * self._scale)
