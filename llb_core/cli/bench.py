@@ -34,6 +34,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--mode", choices=("crop", "full"), default=None, help="default: the engine's")
     q.add_argument("--weights", default=None, help="checkpoint (default: the shipped weights)")
     q.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    q.add_argument(
+        "--runtime",
+        choices=("auto", "torch", "openvino", "both"),
+        default="auto",
+        help="runtime of the backbone and decoder (default auto: the faster on this machine; both: a row for each)",
+    )
+    q.add_argument("--stages", action="store_true", help="also print ms per stage of each row (where a frame's time goes)")
+    q.add_argument("--write", action="store_true", help="write each mask as a PNG file, as llb propagate does")
+    q.add_argument("--objects", default="1,3", help="object counts to time (default 1,3)")
+    q.add_argument("--precisions", default="fp32,bf16", help="precisions to time (default fp32,bf16)")
     q.set_defaults(func=run_propagate)
 
     c = bench.add_parser("clicks", help="click tool latency: a frame's features once, then each click")
@@ -101,6 +111,17 @@ def run_propagate(args: argparse.Namespace) -> int:
     checks.at_least("--frames", args.frames, 1, "frames per speed run")
     checks.at_least("--long-frames", args.long_frames, 0, "0 skips the long clip")
     checks.at_least("--threads", args.threads, 1, "CPU threads")
+    counts = _int_list("--objects", args.objects, 1, 9)
+    precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
+    if not precisions or any(p not in ("fp32", "bf16") for p in precisions):
+        raise CliError(f"--precisions {args.precisions}: give fp32, bf16 or both, comma-separated")
+    if args.runtime in ("openvino", "both"):
+        from llb_core.inference.runtime import openvino_available
+
+        if not openvino_available():
+            raise CliError(f"--runtime {args.runtime} needs the openvino package: pip install openvino")
+    import tempfile
+
     import numpy as np
     import torch
 
@@ -109,8 +130,11 @@ def run_propagate(args: argparse.Namespace) -> int:
         matmul_gflops,
         memory_over_long_clip,
         peak_rss_mb,
+        several,
         speed,
     )
+    from llb_core.inference.stages import STAGES
+    from llb_core.io.background import BackgroundWriter
     from llb_core.inference import SessionSettings
     from llb_core.inference.settings import select_dtype
     from llb_core.io import open_source, read_index_mask
@@ -136,10 +160,7 @@ def run_propagate(args: argparse.Namespace) -> int:
         frames = MovingShapes(args.frames + 1, objects=3)
         first = (frames.mask(0) == 1).astype(np.uint8)
         name = "synthetic moving shapes"
-    three = first.copy()
-    h, w = first.shape
-    three[h // 10 : h // 4, w // 20 : w // 6] = 2  # two more objects: boxes away from the first
-    three[h // 10 : h // 4, -w // 6 : -w // 20] = 3
+    three = several(first, 3)
     n = min(args.frames, frames.num_frames - 1)
     out.write(f"llb bench propagate: {name}, {n} frames, {settings.mode} mode, resolution {settings.resolution}\n")
     native = select_dtype(torch.device("cpu"), "auto") == torch.bfloat16
@@ -148,12 +169,26 @@ def run_propagate(args: argparse.Namespace) -> int:
         f"machine: {torch.get_num_threads()} threads, 2048x2048 matmul fp32 {fp32:.0f} GFLOP/s, "
         f"bf16 {bf16:.0f} GFLOP/s ({'native' if native else 'emulated'} bf16)\n"
     )
-    out.write(f"{'objects':>8}{'precision':>11}{'fps':>8}{'peak RSS MiB':>14}\n")
-    for objects, masks in ((1, first), (3, three)) if n > 0 else ():
-        for precision in ("fp32", "bf16"):
-            fps = speed(model, frames, masks, settings.replace(precision=precision), n)
-            out.write(f"{objects:>8}{precision:>11}{fps:>8.2f}{peak_rss_mb():>14.0f}\n")
-            out.flush()
+    runtimes = ("torch", "openvino") if args.runtime == "both" else (args.runtime,)
+    header = f"{'objects':>8}{'precision':>11}{'runtime':>10}{'fps':>8}{'peak RSS MiB':>14}"
+    if args.stages:
+        header += "  ms per frame: " + " ".join(STAGES)
+    out.write(header + "\n")
+    with tempfile.TemporaryDirectory(prefix="llb-bench-") as tmp:
+        for objects in counts if n > 0 else ():
+            masks = first if objects == 1 else three if objects == 3 else several(first, objects)
+            for precision in precisions:
+                for runtime in runtimes:
+                    writer = BackgroundWriter() if args.write else None
+                    on_frame = None if writer is None else _png_writer(writer, Path(tmp))
+                    row = speed(model, frames, masks, settings.replace(precision=precision, runtime=runtime), n, on_frame)
+                    if writer is not None:
+                        writer.close()
+                    line = f"{objects:>8}{precision:>11}{row.runtime:>10}{row.fps:>8.2f}{peak_rss_mb():>14.0f}"
+                    if args.stages:
+                        line += "  " + " ".join(f"{k} {v:.1f}" for k, v in row.stages.items())
+                    out.write(line + "\n")
+                    out.flush()
     if args.long_frames:
         long_settings = settings.replace(resolution=args.long_resolution or settings.resolution)
         marks = tuple(f for f in (50, 100, 200, 500, 1000, 1500, 2000) if f < args.long_frames) + (
@@ -170,6 +205,28 @@ def run_propagate(args: argparse.Namespace) -> int:
         if 200 in seen:
             out.write(f"growth from frame 200 to {max(seen)}: {seen[max(seen)] - seen[200]:+.1f} MiB\n")
     return 0
+
+
+def _int_list(option: str, text: str, low: int, high: int) -> list[int]:
+    """Comma-separated integers in [low, high] (CliError naming `option` otherwise)."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or any(not low <= v <= high for v in values):
+        raise CliError(f"{option} {text}: give comma-separated whole numbers from {low} to {high}")
+    return values
+
+
+def _png_writer(writer: object, folder: object) -> object:
+    """on_frame for the bench: the index mask written as a PNG file on the background writer."""
+    from llb_core.io import write_index_mask
+
+    def on_frame(result: object) -> None:
+        path = folder / f"{result.frame:05d}.png"  # type: ignore[attr-defined,operator]
+        writer.submit(write_index_mask, path, result.mask)  # type: ignore[attr-defined]
+
+    return on_frame
 
 
 def run_clicks(args: argparse.Namespace) -> int:

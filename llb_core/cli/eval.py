@@ -46,6 +46,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--finetune", type=int, default=0, metavar="STEPS", help="test-time fine-tuning steps (0: off)")
     p.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, cuda:1, mps")
     p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
+    p.add_argument(
+        "--runtime",
+        default="auto",
+        choices=("auto", "torch", "openvino"),
+        help="backbone and decoder on the CPU: auto (the faster here, measured once), torch or openvino",
+    )
     p.add_argument("--save-masks", default=None, metavar="DIR", help="write predicted masks to DIR/<seq>/")
     p.add_argument("--json", default=None, metavar="FILE", help="write the report as JSON")
     p.add_argument("--quiet", action="store_true", help="no per-sequence lines on stderr")
@@ -110,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         on_sequence=on_sequence,
         corrections=counts,
         resolution_folder=args.res_folder,
-        engine={"finetune_steps": args.finetune},
+        engine={"finetune_steps": args.finetune, "runtime": args.runtime},
     )
     sys.stdout.write(f"method: {report.method}\n")
     sys.stdout.write(report.table())

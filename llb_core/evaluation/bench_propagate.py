@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from llb_core.inference import Session, SessionSettings
+from llb_core.inference.stages import StageClock
 from llb_core.model import BackboneNet
 from llb_core.workspace import ClipState
 
@@ -47,11 +48,11 @@ def matmul_gflops(dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> flo
 
 @dataclass
 class SpeedResult:
-    objects: int
-    precision: str
-    frames: int
+    """One timed run: frames per second, the runtime that ran the network, ms per stage (see `stages.py`)."""
+
     fps: float
-    peak_rss_mb: float
+    runtime: str
+    stages: dict[str, float]
 
 
 class MovingShapes:
@@ -95,15 +96,43 @@ class MovingShapes:
         return frame
 
 
-def speed(model: BackboneNet, frames: object, masks: np.ndarray, settings: SessionSettings, num_frames: int) -> float:
-    """Frames per second of a forward run over `num_frames` frames (start-up excluded)."""
+def several(first: np.ndarray, objects: int) -> np.ndarray:
+    """`first` (H, W) with object 1 plus `objects` - 1 more: boxes along the top of the frame, away from it."""
+    out = first.copy()
+    h, w = first.shape
+    extra = objects - 1
+    for k in range(extra):
+        x0 = w // 20 + k * (w - w // 10) // max(extra, 1)
+        x1 = x0 + max((w - w // 10) // max(extra, 1) - w // 20, 8)
+        out[h // 10 : h // 4, x0:x1] = k + 2
+    return out
+
+
+def speed(
+    model: BackboneNet,
+    frames: object,
+    masks: np.ndarray,
+    settings: SessionSettings,
+    num_frames: int,
+    on_frame: Callable[[object], None] | None = None,
+) -> SpeedResult:
+    """A forward run over `num_frames` frames (start-up excluded): fps, runtime and ms per stage.
+
+    `on_frame` does the caller's work on each finished frame (e.g. writing it), timed as the "write" stage.
+    """
     clip = ClipState.detached(frames.num_frames, frames.size, {0: masks})  # type: ignore[attr-defined]
     session = Session(frames, model, clip, settings)  # type: ignore[arg-type]
+    session.clock = StageClock()
     started: list[float] = []
-    session.propagate(0, "forward", stop_at=num_frames, on_frame=lambda r: started.append(time.perf_counter()))
-    if len(started) < 2:
-        return 0.0
-    return (len(started) - 1) / (started[-1] - started[0])
+
+    def done(result: object) -> None:
+        if on_frame is not None:
+            on_frame(result)
+        started.append(time.perf_counter())
+
+    session.propagate(0, "forward", stop_at=num_frames, on_frame=done)
+    fps = (len(started) - 1) / (started[-1] - started[0]) if len(started) > 1 else 0.0
+    return SpeedResult(fps, session.runtime, session.clock.ms_per_frame())
 
 
 def memory_over_long_clip(

@@ -21,8 +21,10 @@ import numpy as np
 import torch
 
 from llb_core.inference.keyframes import Keyframe, memory_keyframes
+from llb_core.inference.read_ahead import ReadAhead
 from llb_core.inference.results import FrameResult, Provenance, RunResults
 from llb_core.inference.settings import SessionSettings, select_device, select_dtype
+from llb_core.inference.stages import NO_CLOCK, StageClock
 from llb_core.inference.tracker import Track, Tracker, initial_box
 from llb_core.model import BackboneNet
 
@@ -114,6 +116,10 @@ class Session:
         self.model.fuse_for_inference()
         self.size: tuple[int, int] = tuple(frames.size)  # type: ignore[assignment]
         self.num_frames = frames.num_frames
+        self.clock: StageClock = NO_CLOCK
+        """Set a `StageClock` to measure where each frame's time goes (see `stages.py`)."""
+        self.runtime = ""
+        """The runtime of the per-frame network parts in the last run ("torch", "openvino"; see `runtime.py`)."""
         self.results = RunResults()
         """Frames this session produced (index masks before merging with keyframes) and their provenance."""
 
@@ -272,7 +278,8 @@ class Session:
             for result in self.iter_run(run, cancel=cancel):
                 done += 1
                 if on_frame is not None:
-                    on_frame(result)
+                    with self.clock("write"):
+                        on_frame(result)
                 if progress is not None:
                     progress(done, total)
             if _cancelled(cancel):
@@ -290,28 +297,41 @@ class Session:
 
     def iter_run(self, run: Run, *, cancel: CancelCheck = None) -> Iterator[FrameResult]:
         """Yield each frame of `run` as it is finished; stops between frames when `cancel` fires."""
-        tracker = Tracker(self._model_for(run), self.settings, self.device, self.size)
+        model = self._model_for(run)
+        settings = self.settings if model is self.model else self.settings.replace(runtime="torch")  # tuned copy
+        tracker = Tracker(model, settings, self.device, self.size, self.dtype, self.clock)
+        self.runtime = tracker.runner.name
         start_label = self.mask(run.start)
         if start_label is None:
             raise ValueError(f"frame {run.start} has no mask to propagate from")
         origin = self.provenance(run.start)
         provenance = Provenance(run.start if origin is None else origin.start, run.direction)
-        with self._compute():
-            frame = tracker.enter(self.frames.read(run.start))
-            label = torch.from_numpy(start_label).to(self.device)
-            tracks = self._start_tracks(tracker, run, frame, label)
-        since_update = 0
-        for t in run.frames():
-            if _cancelled(cancel):
-                return
+        reader = ReadAhead(self.frames, run.frames())  # decodes while the run starts and between frames
+        try:
             with self._compute():
-                since_update += 1
-                update = since_update >= self.settings.memory_interval
-                result = self._step(tracker, tracks, t, update, provenance)
-            if update:
-                since_update = 0
-            self.results.put(t, result.mask, provenance)
-            yield result
+                frame = tracker.enter(self.frames.read(run.start))
+                label = torch.from_numpy(start_label).to(self.device)
+                tracks = self._start_tracks(tracker, run, frame, label)
+            since_update = 0
+            clock = tracker.clock
+            for t in run.frames():
+                if _cancelled(cancel):
+                    return
+                clock.begin_frame()
+                with clock("read"):
+                    image = reader.read(t)
+                with self._compute():
+                    since_update += 1
+                    update = since_update >= self.settings.memory_interval
+                    result = self._step(tracker, tracks, t, image, update, provenance)
+                if update:
+                    since_update = 0
+                with clock("store"):
+                    self.results.put(t, result.mask, provenance)
+                yield result
+                clock.frame_done()  # after the caller's work on the frame
+        finally:
+            reader.close()
 
     def _model_for(self, run: Run) -> BackboneNet:
         """The session's model, or with test-time fine-tuning on, a copy tuned on the run's keyframes."""
@@ -332,9 +352,11 @@ class Session:
         tuning = FinetuneSettings(steps=self.settings.finetune_steps, lr=self.settings.finetune_lr)
         return finetuned(self.model, examples, tuning, self.dtype)
 
-    def _step(self, tracker: Tracker, tracks: list[Track], t: int, update: bool, provenance: Provenance) -> FrameResult:
-        """Predict frame `t`, inject its annotations, update memories and boxes."""
-        frame = tracker.enter(self.frames.read(t))
+    def _step(
+        self, tracker: Tracker, tracks: list[Track], t: int, image: np.ndarray, update: bool, provenance: Provenance
+    ) -> FrameResult:
+        """Predict frame `t` (its (H, W, 3) uint8 `image`), inject its annotations, update memories and boxes."""
+        frame = tracker.enter(image)
         kf = self.clip.keyframe(t)
         annotations: dict[int, torch.Tensor] = {}
         if kf is not None:
@@ -354,12 +376,12 @@ class Session:
                 iterations = self.settings.init_iterations if first else self.settings.update_iterations
                 tracker.add_sample(track, sample, iterations=iterations)
             tracker.follow(track, prob)
-        ids = torch.tensor([0] + [tr.obj_id for tr in tracks], dtype=torch.uint8, device=self.device)
-        label = probs.max(dim=0).indices  # (K+1, H, W) -> (H, W); much faster than argmax(dim=0) on CPU
-        mask = ids[label].cpu().numpy()
-        return FrameResult(
-            t, mask, {tr.obj_id: probs[i + 1].float().cpu().numpy() for i, tr in enumerate(tracks)}, provenance
-        )
+        with tracker.clock("merge"):
+            ids = torch.tensor([0] + [tr.obj_id for tr in tracks], dtype=torch.uint8, device=self.device)
+            label = probs.max(dim=0).indices  # (K+1, H, W) -> (H, W); much faster than argmax(dim=0) on CPU
+            mask = ids[label].cpu().numpy()
+            soft = {tr.obj_id: probs[i + 1].float().cpu().numpy() for i, tr in enumerate(tracks)}
+        return FrameResult(t, mask, soft, provenance)
 
     def _start_tracks(self, tracker: Tracker, run: Run, frame: torch.Tensor, label: torch.Tensor) -> list[Track]:
         """Tracks for the run's objects, their memory seeded with the start frame and carried keyframes."""

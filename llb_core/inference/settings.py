@@ -42,6 +42,7 @@ class SessionSettings:
     prior_flow: bool = False  # location-prior models: move the previous mask along DIS optical flow first
     finetune_steps: int = 0  # test-time fine-tuning: training steps on a run's keyframes first (0: off)
     finetune_lr: float = 1e-4
+    runtime: str = "auto"  # backbone + decoder on the CPU: "auto" (the faster of the two, measured), "torch", "openvino"
 
     def __post_init__(self) -> None:
         checks = {
@@ -53,6 +54,7 @@ class SessionSettings:
             "keyframes_in_memory * pinned_floor must stay below 1": self.keyframes_in_memory * self.pinned_floor < 1,
             "transformer_samples must be >= 1": self.transformer_samples >= 1,
             "precision must be auto, fp32, bf16 or fp16": self.precision in ("auto", "fp32", "bf16", "fp16"),
+            "runtime must be auto, torch or openvino": self.runtime in ("auto", "torch", "openvino"),
             "finetune_steps must be >= 0 and finetune_lr > 0": self.finetune_steps >= 0 and self.finetune_lr > 0,
         }
         failed = [message for message, ok in checks.items() if not ok]

@@ -20,6 +20,7 @@ from typing import Protocol
 import torch
 
 from llb_core.inference.memory import MemorySample, TokenSample
+from llb_core.inference.runtime import FrameRunner, TorchRunner
 from llb_core.inference.track import Crop, Track
 from llb_core.model import BackboneNet
 from llb_core.model.jointformer import JointFormerNet, ReferenceState
@@ -54,8 +55,9 @@ class TargetModelState:
 class TargetModelMemory:
     """LWL / JOINT / LLB: the few-shot learner's target model plus the transformer's encoded memory."""
 
-    def __init__(self, model: LLBNet) -> None:
+    def __init__(self, model: LLBNet, runner: FrameRunner | None = None) -> None:
         self.model = model
+        self.runner = runner or TorchRunner(model)
 
     def sample(self, frame_index: int, crop: Crop, mask: torch.Tensor, *, pinned: bool) -> MemorySample:
         label = self.model.encode_label(crop.image, mask)
@@ -83,7 +85,8 @@ class TargetModelMemory:
     def segment(self, track: Track, crop: Crop, prior: torch.Tensor | None) -> torch.Tensor:
         state = track.state
         assert isinstance(state, TargetModelState)
-        return self.model.segment(crop.features, state.tau, state.keys, state.values, prior)
+        target = self.model.target_encoding(crop.features, state.tau, state.keys, state.values)  # type: ignore[arg-type]
+        return self.runner.decode(crop.features, target, prior)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -98,7 +101,8 @@ class ReferenceTokenState:
 class ReferenceTokenMemory:
     """JointFormer: reference tokens, one memory token and the last decoder tokens per object."""
 
-    def __init__(self, model: JointFormerNet) -> None:
+    def __init__(self, model: JointFormerNet, runner: FrameRunner | None = None) -> None:
+        del runner  # JointFormer runs in PyTorch only
         self.model = model
 
     def sample(self, frame_index: int, crop: Crop, mask: torch.Tensor, *, pinned: bool) -> TokenSample:
@@ -126,9 +130,10 @@ class ReferenceTokenMemory:
 MEMORY_KINDS: dict[str, type] = {"target-model": TargetModelMemory, "reference-tokens": ReferenceTokenMemory}
 
 
-def memory_for(model: BackboneNet) -> TrackMemory:
-    """The engine-side memory of `model`'s kind (ValueError for a kind the engine does not know)."""
+def memory_for(model: BackboneNet, runner: FrameRunner | None = None) -> TrackMemory:
+    """The engine-side memory of `model`'s kind (ValueError for a kind the engine does not know); `runner`
+    computes the per-frame parts where the kind uses them (default: PyTorch)."""
     kind = MEMORY_KINDS.get(model.memory_kind)
     if kind is None:
         raise ValueError(f"the engine has no memory of kind {model.memory_kind!r} ({type(model).__name__})")
-    return kind(model)
+    return kind(model, runner)

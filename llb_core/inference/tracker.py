@@ -13,8 +13,10 @@ import torch.nn.functional as F
 from llb_core.inference.aggregation import soft_aggregate
 from llb_core.inference.memory import MemoryBank
 from llb_core.inference.motion import PriorWarp
+from llb_core.inference.runtime import runner_for
 from llb_core.inference.search_region import Box, Window, box_from_mask, full_window, search_window, update_box
 from llb_core.inference.settings import SessionSettings
+from llb_core.inference.stages import NO_CLOCK, StageClock, TimedRunner
 from llb_core.inference.track import Crop, Track
 from llb_core.inference.track_memory import memory_for
 from llb_core.model import BackboneNet
@@ -42,17 +44,29 @@ class Tracker:
         settings: engine settings.
         device: where tensors live.
         image_size: (H, W) of the video.
+        dtype: the autocast dtype (torch.float32: none); with `settings.runtime` it picks the runtime.
+        clock: times the stages of the per-frame work (default: not measured).
     """
 
     def __init__(
-        self, model: BackboneNet, settings: SessionSettings, device: torch.device, image_size: tuple[int, int]
+        self,
+        model: BackboneNet,
+        settings: SessionSettings,
+        device: torch.device,
+        image_size: tuple[int, int],
+        dtype: torch.dtype = torch.float32,
+        clock: StageClock = NO_CLOCK,
     ) -> None:
         self.model = model
-        self.memory = memory_for(model)
         self.settings = settings
         self.device = device
         self.image_size = image_size
         self.net_size = network_size(image_size, settings)
+        self.runner, self.measurement = runner_for(model, self.net_size, device, dtype, settings.runtime)
+        self.clock = clock
+        if clock is not NO_CLOCK:
+            self.runner = TimedRunner(self.runner, clock)  # type: ignore[assignment]
+        self.memory = memory_for(model, self.runner)
         self.memory_format = torch.channels_last if settings.channels_last else torch.contiguous_format
         self.motion = PriorWarp(image_size) if settings.prior_flow and model.config.location_prior else None
 
@@ -66,9 +80,11 @@ class Tracker:
     def enter(self, image: np.ndarray) -> torch.Tensor:
         """The run's next frame (H, W, 3) uint8 RGB, in run order: its tensor (as `frame_tensor`), and the
         motion from the previous frame when location priors follow the flow."""
-        tensor = self.frame_tensor(image)
+        with self.clock("input"):
+            tensor = self.frame_tensor(image)
         if self.motion is not None:
-            self.motion.step(image)
+            with self.clock("prior"):
+                self.motion.step(image)
         return tensor
 
     def window_for(self, box: Box) -> Window:
@@ -85,9 +101,10 @@ class Tracker:
 
     def crop(self, frame: torch.Tensor, window: Window) -> Crop:
         """Cut, resize and encode the network input for `window` of `frame` (1, 3, H, W)."""
-        patch = frame[:, :, window.y0 : window.y1, window.x0 : window.x1]
-        image = self._resize(patch, self.net_size).contiguous(memory_format=self.memory_format)
-        return Crop(window, image, self.model.encode_frame(image))
+        with self.clock("input"):
+            patch = frame[:, :, window.y0 : window.y1, window.x0 : window.x1]
+            image = self._resize(patch, self.net_size).contiguous(memory_format=self.memory_format)
+        return Crop(window, image, self.runner.encode_frame(image))
 
     def _crop_mask(self, prob: torch.Tensor, window: Window) -> torch.Tensor:
         """Full-frame (H, W) probability -> (1, 1, h, w) in the crop."""
@@ -97,8 +114,9 @@ class Tracker:
     # ------------------------------------------------------------------------------------------ memory
     def make_sample(self, frame_index: int, crop: Crop, prob: torch.Tensor, *, pinned: bool) -> object:
         """Encode a memory sample from a crop and the object's full-frame probability (H, W)."""
-        mask = self._crop_mask(prob, crop.window).to(crop.image.dtype)
-        return self.memory.sample(frame_index, crop, mask, pinned=pinned)
+        with self.clock("memory"):
+            mask = self._crop_mask(prob, crop.window).to(crop.image.dtype)
+            return self.memory.sample(frame_index, crop, mask, pinned=pinned)
 
     def new_track(self, obj_id: int, box: Box) -> Track:
         s = self.settings
@@ -112,8 +130,9 @@ class Tracker:
 
     def add_sample(self, track: Track, sample: object, *, iterations: int) -> None:
         """Insert a sample into the track's memory and refresh what the model derives from it."""
-        track.bank.add(sample)  # type: ignore[arg-type]
-        self.memory.refresh(track, iterations=iterations)
+        with self.clock("memory"):
+            track.bank.add(sample)  # type: ignore[arg-type]
+            self.memory.refresh(track, iterations=iterations)
 
     def refresh(self, track: Track, *, iterations: int) -> None:
         """Refresh the track's derived state after samples were added to its bank directly."""
@@ -156,11 +175,15 @@ class Tracker:
             assert track.state is not None
             prior = None
             if self.model.config.location_prior and track.prob is not None:
-                moved = track.prob if self.motion is None else self.motion.warp(track.prob)
-                prior = self._crop_mask(moved, window).to(crops[window].image.dtype)
-            out = self.memory.segment(track, crops[window], prior)
-            logits.append(self._paste(out, window))
-        return soft_aggregate(torch.stack(logits))
+                with self.clock("prior"):
+                    moved = track.prob if self.motion is None else self.motion.warp(track.prob)
+                    prior = self._crop_mask(moved, window).to(crops[window].image.dtype)
+            with self.clock("target"):  # the decoder's share is its own stage (TimedRunner)
+                out = self.memory.segment(track, crops[window], prior)
+            with self.clock("merge"):
+                logits.append(self._paste(out, window))
+        with self.clock("merge"):
+            return soft_aggregate(torch.stack(logits))
 
     def follow(self, track: Track, prob: torch.Tensor) -> None:
         """Move the track's box to follow its merged probability (H, W), kept as the next location prior."""
