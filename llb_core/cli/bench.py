@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="auto",
         help="runtime of the backbone and decoder (default auto: the faster on this machine; both: a row for each)",
     )
-    q.add_argument("--stages", action="store_true", help="also print ms per stage of each row (where a frame's time goes)")
+    q.add_argument("--stages", action="store_true", help="also print ms per stage of each row")
     q.add_argument("--write", action="store_true", help="write each mask as a PNG file, as llb propagate does")
     q.add_argument("--objects", default="1,3", help="object counts to time (default 1,3)")
     q.add_argument("--precisions", default="fp32,bf16", help="precisions to time (default fp32,bf16)")
@@ -133,11 +133,11 @@ def run_propagate(args: argparse.Namespace) -> int:
         several,
         speed,
     )
-    from llb_core.inference.stages import STAGES
-    from llb_core.io.background import BackgroundWriter
     from llb_core.inference import SessionSettings
     from llb_core.inference.settings import select_dtype
+    from llb_core.inference.stages import STAGES
     from llb_core.io import open_source, read_index_mask
+    from llb_core.io.background import BackgroundWriter
     from llb_core.model.defaults import load_model
 
     if args.threads:
@@ -181,7 +181,8 @@ def run_propagate(args: argparse.Namespace) -> int:
                 for runtime in runtimes:
                     writer = BackgroundWriter() if args.write else None
                     on_frame = None if writer is None else _png_writer(writer, Path(tmp))
-                    row = speed(model, frames, masks, settings.replace(precision=precision, runtime=runtime), n, on_frame)
+                    run_settings = settings.replace(precision=precision, runtime=runtime)
+                    row = speed(model, frames, masks, run_settings, n, on_frame)
                     if writer is not None:
                         writer.close()
                     line = f"{objects:>8}{precision:>11}{row.runtime:>10}{row.fps:>8.2f}{peak_rss_mb():>14.0f}"

@@ -162,9 +162,7 @@ class OpenVinoRunner:
     def decode(self, frame: FrameFeatures, target: torch.Tensor, prior: torch.Tensor | None) -> torch.Tensor:
         inputs = [frame.levels[k].float().numpy() for k in LEVEL_NAMES] + [target.float().contiguous().numpy()]
         if self.has_prior:
-            inputs.append(
-                (torch.zeros(1, 1, *self.size) if prior is None else prior.float().contiguous()).numpy()
-            )
+            inputs.append((torch.zeros(1, 1, *self.size) if prior is None else prior.float().contiguous()).numpy())
         return torch.from_numpy(self.decoder_request.infer(inputs)[0].copy())
 
 

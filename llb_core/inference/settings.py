@@ -42,7 +42,7 @@ class SessionSettings:
     prior_flow: bool = False  # location-prior models: move the previous mask along DIS optical flow first
     finetune_steps: int = 0  # test-time fine-tuning: training steps on a run's keyframes first (0: off)
     finetune_lr: float = 1e-4
-    runtime: str = "auto"  # backbone + decoder on the CPU: "auto" (the faster of the two, measured), "torch", "openvino"
+    runtime: str = "auto"  # backbone + decoder on the CPU: "auto" (the faster here, measured), "torch", "openvino"
 
     def __post_init__(self) -> None:
         checks = {
