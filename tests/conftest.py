@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+# The engine's "auto" runtime times PyTorch against OpenVINO once per model and input size (seconds each); the
+# tests build many small models, so they run PyTorch (also in the CLI subprocesses they start) unless a test asks
+# for a runtime itself (tests/inference/test_runtime.py).
+os.environ.setdefault("LLB_RUNTIME", "torch")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"

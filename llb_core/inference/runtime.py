@@ -20,6 +20,7 @@ import shutil
 import statistics
 import tempfile
 import time
+import warnings
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -144,7 +145,8 @@ class OpenVinoRunner:
             with contextlib.suppress(RuntimeError):
                 return core.read_model(folder / "frame.xml"), core.read_model(folder / "decoder.xml")  # type: ignore[attr-defined]
         frame_in, decoder_in = self._example()
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's notes on its own deprecation, not about this model
             frame_ir = ov.convert_model(_FrameGraph(self.model), example_input=frame_in)  # type: ignore[attr-defined]
             decoder_ir = ov.convert_model(_DecoderGraph(self.model, self.size), example_input=decoder_in)  # type: ignore[attr-defined]
         if folder is not None:

@@ -57,8 +57,8 @@ def test_runs_use_the_tuned_copy(dog, monkeypatch):
 
     def spy(*args):  # noqa: ANN002, ANN202
         tuned = original(*args)
-        segment = tuned.segment
-        monkeypatch.setattr(tuned, "segment", lambda *a: segmented.append(1) or segment(*a))
+        decode = tuned.decode  # the engine decodes each frame through the run's runner (PyTorch for a tuned copy)
+        monkeypatch.setattr(tuned, "decode", lambda *a: segmented.append(1) or decode(*a))
         tuned_models.append(tuned)
         return tuned
 

@@ -107,13 +107,13 @@ def test_the_engine_hands_each_object_its_last_mask(dog, monkeypatch):
     _, model = _pair()
     model.load_backbone()
     seen: list[torch.Tensor | None] = []
-    original = model.segment
+    original = model.decode  # what the engine's PyTorch runner calls for each object on each frame
 
-    def spy(frame, tau, keys, values, prior=None):  # noqa: ANN001, ANN202
+    def spy(frame, target, prior=None):  # noqa: ANN001, ANN202
         seen.append(None if prior is None else prior.float().clone())
-        return original(frame, tau, keys, values, prior)
+        return original(frame, target, prior)
 
-    monkeypatch.setattr(model, "segment", spy)
+    monkeypatch.setattr(model, "decode", spy)
     settings = SessionSettings(resolution=128, mode="full", memory_interval=3, precision="fp32")
     clip = Clip(frames, model, settings)
     clip.key(0, masks[0])
