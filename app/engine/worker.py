@@ -28,6 +28,7 @@ from app.model.flags import FrameStats, areas, frame_stats
 from llb_core.errors import LLBError
 from llb_core.inference import Provenance, SessionSettings
 from llb_core.io import FrameSource, open_source
+from llb_core.io.background import BackgroundWriter
 from llb_core.workspace import ClipSnapshot, MaskStore
 
 if TYPE_CHECKING:  # torch and the model load in the worker thread (`EngineWorker.preload`), never at import
@@ -191,13 +192,17 @@ class EngineWorker(QObject):
             self.started.emit(total)
             began = time.perf_counter()
 
-            def on_frame(result: FrameResult) -> None:
-                self._deliver(session, result, frozenset(request.clip.objects))
-                done.append(result.frame)
+            def delivered(frame: int) -> None:  # on the writer's thread, once the frame's files are written
+                done.append(frame)
                 elapsed = time.perf_counter() - began
                 self.progress.emit(len(done), total, len(done) / elapsed if elapsed > 0 else 0.0)
 
-            report = session.run(runs, on_frame=on_frame, cancel=self._cancel)
+            # files are written (and the GUI told) on a background thread while the next frame is computed
+            with BackgroundWriter(depth=4) as writer:
+                objects = frozenset(request.clip.objects)
+                report = session.run(
+                    runs, on_frame=lambda r: self._deliver(session, r, objects, writer, delivered), cancel=self._cancel
+                )
             self.finished.emit(RunSummary(done, time.perf_counter() - t0, cancelled=report.cancelled))
         except Exception as err:  # noqa: BLE001 - every failure is reported to the GUI, and logged
             log.exception("propagation failed")
@@ -239,15 +244,29 @@ class EngineWorker(QObject):
             return session.plan_all(request.missing)
         return session.plan(request.start, request.direction)
 
-    def _deliver(self, session: Session, result: FrameResult, objects: frozenset[int]) -> None:
-        """Write a finished frame (merged with its keyframe, if any) and tell the GUI."""
+    def _deliver(
+        self,
+        session: Session,
+        result: FrameResult,
+        objects: frozenset[int],
+        writer: BackgroundWriter,
+        delivered: Callable[[int], None],
+    ) -> None:
+        """Queue a finished frame (merged with its keyframe, if any) for writing; the GUI hears of it once written."""
         assert self._spec is not None
+        masks = self._spec.masks
         merged = session.mask(result.frame)
         assert merged is not None
-        replaced = self._spec.masks.read(result.frame)
-        self._spec.masks.write(result.frame, merged, result.probs, objects=objects)
-        stats = frame_stats(merged, result.probs, *self._references(session, result))
-        self.frame_done.emit(FrameUpdate(result.frame, merged, result.provenance, stats, replaced))
+        references = self._references(session, result)
+
+        def write() -> None:
+            replaced = masks.read(result.frame)
+            masks.write(result.frame, merged, result.probs, objects=objects)
+            stats = frame_stats(merged, result.probs, *references)
+            self.frame_done.emit(FrameUpdate(result.frame, merged, result.provenance, stats, replaced))
+            delivered(result.frame)
+
+        writer.submit(write)
 
     @staticmethod
     def _references(session: Session, result: FrameResult) -> tuple[dict[int, int] | None, dict[int, int] | None]:

@@ -180,7 +180,7 @@ def run_propagate(args: argparse.Namespace) -> int:
             for precision in precisions:
                 for runtime in runtimes:
                     writer = BackgroundWriter() if args.write else None
-                    on_frame = None if writer is None else _png_writer(writer, Path(tmp))
+                    on_frame = None if writer is None else png_writer(writer, Path(tmp))
                     run_settings = settings.replace(precision=precision, runtime=runtime)
                     row = speed(model, frames, masks, run_settings, n, on_frame)
                     if writer is not None:
@@ -219,7 +219,7 @@ def _int_list(option: str, text: str, low: int, high: int) -> list[int]:
     return values
 
 
-def _png_writer(writer: object, folder: object) -> object:
+def png_writer(writer: object, folder: object) -> object:
     """on_frame for the bench: the index mask written as a PNG file on the background writer."""
     from llb_core.io import write_index_mask
 

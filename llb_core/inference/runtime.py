@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 import warnings
@@ -112,6 +113,7 @@ class OpenVinoRunner:
     def __init__(
         self, model: LLBNet, size: tuple[int, int], dtype: torch.dtype, threads: int, cache: Path | None
     ) -> None:
+        block_telemetry()
         import openvino as ov
 
         self.model = model
@@ -182,6 +184,13 @@ def _save_graphs(ov: object, folder: Path, graphs: dict[str, object]) -> None:
         os.replace(tmp, folder)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def block_telemetry() -> None:
+    """OpenVINO's model converter sends usage reports over the network unless its telemetry package is missing
+    (it then uses a no-op stub): the app sends nothing anywhere, so the package is made unimportable first."""
+    if "openvino_telemetry" not in sys.modules:
+        sys.modules["openvino_telemetry"] = None  # type: ignore[assignment]
 
 
 def openvino_available() -> bool:

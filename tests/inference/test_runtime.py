@@ -47,6 +47,9 @@ def test_openvino_computes_what_pytorch_computes(small, tmp_path):
             expected, got = reference.decode(a, target, p), ov.decode(b, target, p)
             assert got.shape == expected.shape == (1, 1, *size)
             assert torch.allclose(expected, got, atol=1e-3, rtol=1e-3)
+    import sys
+
+    assert sys.modules["openvino_telemetry"] is None  # the converter ran with its no-op telemetry stub
     # the features survive the next call (the runner copies out of OpenVINO's reused buffers)
     kept = b.induction.clone()
     with torch.inference_mode():
