@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Literal, Protocol
 
 import torch
@@ -113,8 +114,7 @@ class OpenVinoRunner:
     def __init__(
         self, model: LLBNet, size: tuple[int, int], dtype: torch.dtype, threads: int, cache: Path | None
     ) -> None:
-        block_telemetry()
-        import openvino as ov
+        ov = import_openvino()
 
         self.model = model
         self.size = size
@@ -186,16 +186,20 @@ def _save_graphs(ov: object, folder: Path, graphs: dict[str, object]) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def block_telemetry() -> None:
-    """OpenVINO's model converter sends usage reports over the network unless its telemetry package is missing
-    (it then uses a no-op stub): the app sends nothing anywhere, so the package is made unimportable first."""
-    if "openvino_telemetry" not in sys.modules:
+def import_openvino() -> ModuleType:
+    """The openvino module, imported with its telemetry package made unimportable first: OpenVINO's model converter
+    sends usage reports over the network unless that package is missing (it then uses a no-op stub), and the app
+    sends nothing anywhere. Every import of openvino in the project goes through here (ImportError if absent)."""
+    if "openvino" not in sys.modules and "openvino_telemetry" not in sys.modules:
         sys.modules["openvino_telemetry"] = None  # type: ignore[assignment]
+    import openvino
+
+    return openvino
 
 
 def openvino_available() -> bool:
     try:
-        import openvino  # noqa: F401
+        import_openvino()
     except ImportError:
         return False
     return True
@@ -228,9 +232,7 @@ def machine_key(threads: int) -> str:
                 break
     versions = f"torch {torch.__version__}"
     if openvino_available():
-        import openvino
-
-        versions += f", openvino {openvino.__version__}"
+        versions += f", openvino {import_openvino().__version__}"
     return f"{name}; {threads} threads; {versions}"
 
 

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from llb_core.inference import runtime
-from llb_core.inference.runtime import OpenVinoRunner, TorchRunner, runner_for
+from llb_core.inference.runtime import OpenVinoRunner, TorchRunner, openvino_available, runner_for
 from llb_core.model import create_model
 
-pytest.importorskip("openvino")
+pytestmark = pytest.mark.skipif(not openvino_available(), reason="openvino is not installed")
 CPU = torch.device("cpu")
 
 
