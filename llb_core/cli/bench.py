@@ -191,7 +191,10 @@ def run_propagate(args: argparse.Namespace) -> int:
                     out.write(line + "\n")
                     out.flush()
     if args.long_frames:
-        long_settings = settings.replace(resolution=args.long_resolution or settings.resolution)
+        long_settings = settings.replace(
+            resolution=args.long_resolution or settings.resolution,
+            runtime="auto" if args.runtime == "both" else args.runtime,
+        )
         marks = tuple(f for f in (50, 100, 200, 500, 1000, 1500, 2000) if f < args.long_frames) + (
             args.long_frames - 1,
         )
