@@ -279,7 +279,7 @@ class _Choices:
     def put(self, key: str, measurement: Measurement) -> None:
         if self.path is None:
             return
-        from llb_core.io._atomic import atomic_write_text
+        from llb_core.io import atomic_write_text
 
         try:
             data = json.loads(self.path.read_text())

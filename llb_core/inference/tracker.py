@@ -62,7 +62,7 @@ class Tracker:
         self.device = device
         self.image_size = image_size
         self.net_size = network_size(image_size, settings)
-        self.runner, self.measurement = runner_for(model, self.net_size, device, dtype, settings.runtime)
+        self.runner, _ = runner_for(model, self.net_size, device, dtype, settings.runtime)
         self.clock = clock
         if clock is not NO_CLOCK:
             self.runner = TimedRunner(self.runner, clock)  # type: ignore[assignment]
