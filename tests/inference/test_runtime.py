@@ -27,8 +27,9 @@ def small():  # noqa: ANN201
 
 
 @pytest.fixture(autouse=True)
-def _no_override(monkeypatch):  # noqa: ANN001, ANN202
+def _no_override(monkeypatch, tmp_path):  # noqa: ANN001, ANN202
     monkeypatch.delenv(runtime.RUNTIME_ENV, raising=False)
+    monkeypatch.setenv(runtime.CACHE_ENV, str(tmp_path / "default-cache"))  # never the user's cache folder
 
 
 def test_openvino_computes_what_pytorch_computes(small, tmp_path):
