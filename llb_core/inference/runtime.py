@@ -13,6 +13,7 @@ Naming legend: (h, w) network input, D target-encoding channels.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -205,9 +206,21 @@ def openvino_available() -> bool:
     return True
 
 
-def weights_digest(model: nn.Module) -> str:
-    """A short hash of the model's tensors (the cache key of its converted graphs)."""
+@functools.cache
+def _code_digest() -> str:
+    """A hash of the code the graphs are traced from (llb_core/model and this module): a change there makes
+    earlier converted graphs and measurements stale."""
     h = hashlib.sha1()
+    here = Path(__file__).resolve()
+    for path in sorted((here.parent.parent / "model").glob("*.py")) + [here]:
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def weights_digest(model: nn.Module) -> str:
+    """A short hash of the model's tensors and of the code that traces them (the cache key of its converted
+    graphs and of a measured choice)."""
+    h = hashlib.sha1(_code_digest().encode())
     for name, tensor in model.state_dict().items():
         h.update(name.encode())
         h.update(tensor.detach().float().contiguous().numpy().tobytes())
