@@ -182,20 +182,21 @@ PHASE_TAPS = _phase_taps()
 def upsampled_conv(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
     """`conv` (3x3, padding 1) applied to `x` (B, C, h, w) upsampled x2 bilinearly (align_corners=False), computed
     on the coarse grid: one conv with a 3x3 kernel per output phase (B, 4 Cout, h, w) and a pixel shuffle to
-    (B, Cout, 2h, 2w), so the Cin-channel upsampling is never built. Inside, x2 bilinear upsampling is a replicate
-    padding followed by fixed 0.75/0.25 weights, so the result is exact there; the outermost ring, where the
-    fine grid's zero padding applies, is recomputed from thin strips the reference way."""
+    (B, Cout, 2h, 2w), so the Cin-channel upsampling is never built. Away from the borders x2 bilinear
+    upsampling is fixed 0.75/0.25 weights of the coarse neighbours, so the result is exact there; the outer two
+    rows and columns (where the upsampling clamps and the fine grid's zero padding applies) are recomputed from
+    thin strips the reference way."""
     taps = PHASE_TAPS.to(conv.weight.device, conv.weight.dtype)
     cout, cin = conv.weight.shape[:2]
     weight = torch.einsum("oiyx,ayp,bxq->oabipq", conv.weight, taps, taps).reshape(cout * 4, cin, 3, 3)
     bias = None if conv.bias is None else conv.bias.repeat_interleave(4)
-    out = F.pixel_shuffle(F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), weight, bias), 2)
+    out = F.pixel_shuffle(F.conv2d(x, weight, bias, padding=1), 2)
 
     def reference(strip: torch.Tensor) -> torch.Tensor:
         return conv(F.interpolate(strip, scale_factor=2.0, mode="bilinear", align_corners=False))
 
-    out[..., :1, :] = reference(x[..., :2, :])[..., :1, :]
-    out[..., -1:, :] = reference(x[..., -2:, :])[..., -1:, :]
-    out[..., :, :1] = reference(x[..., :, :2])[..., :, :1]
-    out[..., :, -1:] = reference(x[..., :, -2:])[..., :, -1:]
+    out[..., :2, :] = reference(x[..., :2, :])[..., :2, :]
+    out[..., -2:, :] = reference(x[..., -2:, :])[..., -2:, :]
+    out[..., :, :2] = reference(x[..., :, :2])[..., :, :2]
+    out[..., :, -2:] = reference(x[..., :, -2:])[..., :, -2:]
     return out
