@@ -15,13 +15,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.window.settings import PRECISIONS, AppSettings, available_devices
+from app.window.settings import PRECISIONS, RUNTIMES, AppSettings, available_devices
 
 PRECISION_LABELS = {
     "auto": "Automatic (bf16 on CPUs that support it, fp16 on CUDA)",
     "fp32": "fp32: full precision, slowest",
     "bf16": "bf16: faster on recent CPUs and GPUs",
     "fp16": "fp16: fastest on CUDA GPUs",
+}
+
+RUNTIME_LABELS = {
+    "auto": "Automatic (the faster on this computer, measured once)",
+    "torch": "PyTorch",
+    "openvino": "OpenVINO",
 }
 
 
@@ -66,6 +72,9 @@ class SettingsDialog(QDialog):
         self.precision_combo = QComboBox(self)
         for precision in PRECISIONS:
             self.precision_combo.addItem(PRECISION_LABELS[precision], precision)
+        self.runtime_combo = QComboBox(self)
+        for runtime in RUNTIMES:
+            self.runtime_combo.addItem(RUNTIME_LABELS[runtime], runtime)
         self.resolution_spin = _spin(64, 4096, " px", self)
         self.resolution_spin.setSingleStep(32)
         self.memory_interval_spin = _spin(1, 100, " frames", self)
@@ -81,6 +90,7 @@ class SettingsDialog(QDialog):
         form.addRow("M&odel:", self.model_combo)
         form.addRow("&Device:", self.device_combo)
         form.addRow("&Precision:", self.precision_combo)
+        form.addRow("R&untime:", self.runtime_combo)
         form.addRow("&Resolution:", self.resolution_spin)
         form.addRow("&Memory update every:", self.memory_interval_spin)
         form.addRow("&Learn each keyframe:", self.finetune_spin)
@@ -94,6 +104,10 @@ class SettingsDialog(QDialog):
         self.model_combo.setToolTip(
             "The network that propagates masks. The default is the most accurate measured here; the model card "
             "(MODEL_CARD.md) compares them clip by clip. Changing it loads the new model now."
+        )
+        self.runtime_combo.setToolTip(
+            "What computes the network on the CPU. Automatic times PyTorch and OpenVINO on the clip's size the first "
+            "time and keeps the faster (the choice is remembered); both give the same masks."
         )
         self.memory_interval_spin.setToolTip(
             "A new memory sample is taken every this many frames. Smaller adapts faster to changing "
@@ -130,6 +144,7 @@ class SettingsDialog(QDialog):
             self.model_combo,
             self.device_combo,
             self.precision_combo,
+            self.runtime_combo,
             self.resolution_spin,
             self.memory_interval_spin,
             self.finetune_spin,
@@ -151,6 +166,7 @@ class SettingsDialog(QDialog):
         self.model_combo.setCurrentIndex(max(self.model_combo.findData(settings.model), 0))
         self.device_combo.setCurrentIndex(self.device_combo.findData(settings.device))
         self.precision_combo.setCurrentIndex(self.precision_combo.findData(settings.precision))
+        self.runtime_combo.setCurrentIndex(self.runtime_combo.findData(settings.runtime))
         self.resolution_spin.setValue(settings.resolution)
         self.memory_interval_spin.setValue(settings.memory_interval)
         self.finetune_spin.setValue(settings.finetune_steps)
@@ -163,6 +179,7 @@ class SettingsDialog(QDialog):
             model=self.model_combo.currentData(),
             device=self.device_combo.currentData(),
             precision=self.precision_combo.currentData(),
+            runtime=self.runtime_combo.currentData(),
             resolution=self.resolution_spin.value(),
             memory_interval=self.memory_interval_spin.value(),
             finetune_steps=self.finetune_spin.value(),

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 _ENGINE_DEFAULTS = SessionSettings()
 DEVICE_RE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+RUNTIMES = ("auto", "torch", "openvino")  # SessionSettings.runtime
 GROUP = "preferences"  # QSettings group holding the fields below
 
 
@@ -35,6 +36,8 @@ class AppSettings:
             (`llb_core.model.defaults.shipped_models`, e.g. "jointformer").
         device: "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:N" or "mps".
         precision: autocast precision, "auto", "fp32", "bf16" or "fp16".
+        runtime: what runs the network on the CPU, "auto" (the faster here, measured once), "torch" or "openvino"
+            (SessionSettings.runtime).
         resolution: internal short side of the network input, 64..4096 (SessionSettings.resolution).
         memory_interval: frames between memory updates, 1..100 (SessionSettings.memory_interval, T).
         finetune_steps: test-time fine-tuning on the keyframes before a run, 0 (off) .. 500 steps
@@ -47,6 +50,7 @@ class AppSettings:
     model: str = "default"
     device: str = "auto"
     precision: str = _ENGINE_DEFAULTS.precision
+    runtime: str = _ENGINE_DEFAULTS.runtime
     resolution: int = _ENGINE_DEFAULTS.resolution
     memory_interval: int = _ENGINE_DEFAULTS.memory_interval
     finetune_steps: int = _ENGINE_DEFAULTS.finetune_steps
@@ -64,6 +68,7 @@ class AppSettings:
         return (base or SessionSettings()).replace(
             device=self.device,
             precision=self.precision,
+            runtime=self.runtime,
             resolution=self.resolution,
             memory_interval=self.memory_interval,
             finetune_steps=self.finetune_steps,
@@ -106,6 +111,12 @@ def _check_precision(value: Any) -> str | None:
     return None
 
 
+def _check_runtime(value: Any) -> str | None:
+    if value not in RUNTIMES:
+        return f"must be one of {', '.join(RUNTIMES)}, got {value!r}"
+    return None
+
+
 def _check_recent(value: Any) -> str | None:
     if not isinstance(value, tuple) or not all(isinstance(p, str) and p for p in value):
         return f"must be a tuple of non-empty path strings, got {value!r}"
@@ -116,6 +127,7 @@ _CHECKS = {
     "model": _check_model,
     "device": _check_device,
     "precision": _check_precision,
+    "runtime": _check_runtime,
     "resolution": _int_in(64, 4096),
     "memory_interval": _int_in(1, 100),
     "finetune_steps": _int_in(0, 500),

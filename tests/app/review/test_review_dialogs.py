@@ -38,12 +38,15 @@ def test_settings_dialog_edits_every_field(settings_dialog):
     d = settings_dialog
     d.device_combo.setCurrentIndex(d.device_combo.findData("auto"))
     d.precision_combo.setCurrentIndex(d.precision_combo.findData("bf16"))
+    d.runtime_combo.setCurrentIndex(d.runtime_combo.findData("openvino"))
     d.resolution_spin.setValue(512)
     d.memory_interval_spin.setValue(10)
     d.cache_spin.setValue(64)
     d.autosave_spin.setValue(0)
     assert d.autosave_spin.text() == "Off"
-    expected = AppSettings(precision="bf16", resolution=512, memory_interval=10, cache_size=64, autosave_minutes=0)
+    expected = AppSettings(
+        precision="bf16", runtime="openvino", resolution=512, memory_interval=10, cache_size=64, autosave_minutes=0
+    )
     assert d.result_settings() == expected.replace(recent_files=("/a", "/b"))
 
 

@@ -104,9 +104,12 @@ def test_hand_edited_ini_with_garbage(tmp_path):
 
 
 def test_session_settings_maps_fields():
-    s = AppSettings(device="cpu", precision="fp32", resolution=320, memory_interval=9)
+    s = AppSettings(device="cpu", precision="fp32", runtime="torch", resolution=320, memory_interval=9)
     engine = s.session_settings()
     assert (engine.device, engine.precision, engine.resolution, engine.memory_interval) == ("cpu", "fp32", 320, 9)
+    assert engine.runtime == "torch" and AppSettings().session_settings().runtime == "auto"
+    with pytest.raises(ValueError, match="runtime must be one of auto, torch, openvino"):
+        AppSettings(runtime="tensorrt")
     kept = s.session_settings(SessionSettings(mode="crop", memory_capacity=12))
     assert (kept.mode, kept.memory_capacity, kept.resolution) == ("crop", 12, 320)
 
