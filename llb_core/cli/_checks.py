@@ -129,6 +129,16 @@ def at_least(option: str, value: int | None, low: int, why: str) -> int | None:
     return value
 
 
+def runtime_override() -> None:
+    """A bad $LLB_RUNTIME is refused before anything loads."""
+    from llb_core.inference.settings import resolve_runtime
+
+    try:
+        resolve_runtime("auto")
+    except ValueError as err:
+        raise CliError(str(err)) from None
+
+
 def device(name: str) -> str:
     """The device must exist on this machine; imports torch, so call it after the path checks."""
     from llb_core.inference.settings import select_device

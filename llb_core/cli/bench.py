@@ -111,6 +111,7 @@ def run_propagate(args: argparse.Namespace) -> int:
     checks.at_least("--frames", args.frames, 1, "frames per speed run")
     checks.at_least("--long-frames", args.long_frames, 0, "0 skips the long clip")
     checks.at_least("--threads", args.threads, 1, "CPU threads")
+    checks.runtime_override()
     counts = _int_list("--objects", args.objects, 1, 9)
     precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
     if not precisions or any(p not in ("fp32", "bf16") for p in precisions):

@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if args.save_masks is not None:
         checks.output_folder(args.save_masks, "--save-masks")
     if args.method == "llb":
+        checks.runtime_override()
         checks.device(args.device)
 
     def on_sequence(result: SequenceResult) -> None:

@@ -97,6 +97,7 @@ def _model(args: argparse.Namespace) -> object:
 def _check_engine_args(args: argparse.Namespace) -> None:
     """Options that need no file: refused before anything is opened."""
     checks.resolution(args.resolution)
+    checks.runtime_override()
     checks.at_least("--max-frames", args.max_frames, 1, "frames to propagate")
     checks.at_least("--max-objects", args.max_objects, 1, "object ids one mask may hold")
     checks.checkpoint(args.weights)

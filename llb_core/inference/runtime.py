@@ -33,14 +33,12 @@ from typing import Literal, Protocol
 import torch
 from torch import nn
 
+from llb_core.inference.settings import RUNTIMES, resolve_runtime
 from llb_core.model import BackboneNet
 from llb_core.model.llbnet import FrameFeatures, LLBNet
 
-Runtime = Literal["auto", "torch", "openvino"]
-RUNTIMES: tuple[str, ...] = ("auto", "torch", "openvino")
 LEVEL_NAMES = ("layer1", "layer2", "layer3", "layer4")
 CACHE_ENV = "LLB_CACHE_DIR"
-RUNTIME_ENV = "LLB_RUNTIME"  # overrides "auto" (e.g. LLB_RUNTIME=torch), never an explicit choice
 
 
 class FrameRunner(Protocol):
@@ -310,17 +308,6 @@ class _Choices:
 _BUILT: weakref.WeakKeyDictionary[nn.Module, dict[tuple, tuple[OpenVinoRunner | None, Measurement | None]]] = (
     weakref.WeakKeyDictionary()
 )
-
-
-def resolve_runtime(runtime: str) -> str:
-    """The runtime asked for: `runtime`, or for "auto" the $LLB_RUNTIME override when set."""
-    if runtime == "auto":
-        override = os.environ.get(RUNTIME_ENV, "").strip().lower()
-        if override:
-            if override not in RUNTIMES:
-                raise ValueError(f"{RUNTIME_ENV}={override!r}: choose one of {', '.join(RUNTIMES)}")
-            return override
-    return runtime
 
 
 def runner_for(

@@ -7,6 +7,7 @@ Importing this module does not import torch (the desktop app shows its window be
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
     import torch
 
 Mode = Literal["crop", "full"]
+RUNTIMES = ("auto", "torch", "openvino")  # what computes the backbone and decoder (llb_core/inference/runtime.py)
+RUNTIME_ENV = "LLB_RUNTIME"  # overrides "auto" (e.g. LLB_RUNTIME=torch), never an explicit choice
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 
 
@@ -54,7 +57,7 @@ class SessionSettings:
             "keyframes_in_memory * pinned_floor must stay below 1": self.keyframes_in_memory * self.pinned_floor < 1,
             "transformer_samples must be >= 1": self.transformer_samples >= 1,
             "precision must be auto, fp32, bf16 or fp16": self.precision in ("auto", "fp32", "bf16", "fp16"),
-            "runtime must be auto, torch or openvino": self.runtime in ("auto", "torch", "openvino"),
+            "runtime must be auto, torch or openvino": self.runtime in RUNTIMES,
             "finetune_steps must be >= 0 and finetune_lr > 0": self.finetune_steps >= 0 and self.finetune_lr > 0,
         }
         failed = [message for message, ok in checks.items() if not ok]
@@ -63,6 +66,17 @@ class SessionSettings:
 
     def replace(self, **changes: Any) -> SessionSettings:  # noqa: ANN401
         return dataclasses.replace(self, **changes)
+
+
+def resolve_runtime(runtime: str) -> str:
+    """`runtime`, or for "auto" the $LLB_RUNTIME override when set (ValueError naming a bad value)."""
+    if runtime == "auto":
+        override = os.environ.get(RUNTIME_ENV, "").strip().lower()
+        if override:
+            if override not in RUNTIMES:
+                raise ValueError(f"{RUNTIME_ENV}={override!r}: choose one of {', '.join(RUNTIMES)}, or unset it")
+            return override
+    return runtime
 
 
 def select_device(preference: str = "auto") -> torch.device:

@@ -11,6 +11,7 @@ import torch
 
 from llb_core.inference import runtime
 from llb_core.inference.runtime import OpenVinoRunner, TorchRunner, openvino_available, runner_for
+from llb_core.inference.settings import RUNTIME_ENV
 from llb_core.model import create_model
 
 pytestmark = pytest.mark.skipif(not openvino_available(), reason="openvino is not installed")
@@ -28,7 +29,7 @@ def small():  # noqa: ANN201
 
 @pytest.fixture(autouse=True)
 def _no_override(monkeypatch, tmp_path):  # noqa: ANN001, ANN202
-    monkeypatch.delenv(runtime.RUNTIME_ENV, raising=False)
+    monkeypatch.delenv(RUNTIME_ENV, raising=False)
     monkeypatch.setenv(runtime.CACHE_ENV, str(tmp_path / "default-cache"))  # never the user's cache folder
 
 
@@ -124,10 +125,10 @@ def test_pytorch_wherever_openvino_cannot_apply(small, tmp_path, monkeypatch):
 
 
 def test_the_environment_overrides_auto_only(small, tmp_path, monkeypatch):
-    monkeypatch.setenv(runtime.RUNTIME_ENV, "torch")
+    monkeypatch.setenv(RUNTIME_ENV, "torch")
     assert runner_for(small, (64, 96), CPU, torch.float32, "auto", cache=tmp_path)[0].name == "torch"
     assert runner_for(small, (64, 96), CPU, torch.float32, "openvino", cache=tmp_path)[0].name == "openvino"
-    monkeypatch.setenv(runtime.RUNTIME_ENV, "fastest")
+    monkeypatch.setenv(RUNTIME_ENV, "fastest")
     with pytest.raises(ValueError, match="LLB_RUNTIME"):
         runner_for(small, (64, 96), CPU, torch.float32, "auto", cache=tmp_path)
 

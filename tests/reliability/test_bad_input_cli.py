@@ -310,6 +310,17 @@ def test_device_without_cuda_is_one_line(world: World, tmp_path: Path, capsys: p
         assert err.count("\n") == 1 and "--device cuda" in err and "--device cpu" in err
 
 
+def test_a_bad_runtime_override_is_one_line(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLB_RUNTIME", "fastest")
+    for argv in (_prop(world, tmp_path), ["eval", str(world.root)], ["bench", "propagate", "--frames", "1"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "LLB_RUNTIME='fastest'" in err and "unset it" in err, err
+    assert not (tmp_path / "out").exists()
+
+
 def test_full_disk_export_leaves_the_earlier_export(world: World, tmp_path: Path) -> None:
     """A tmpfs too small for the export: one line, exit 2, the earlier export there untouched, no leftovers."""
     import shutil
