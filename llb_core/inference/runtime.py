@@ -114,8 +114,6 @@ class OpenVinoRunner:
         self, model: LLBNet, size: tuple[int, int], dtype: torch.dtype, threads: int, cache: Path | None
     ) -> None:
         ov = import_openvino()
-
-        self.model = model
         self.size = size
         self.has_prior = bool(model.config.location_prior)
         core = ov.Core()
@@ -124,32 +122,35 @@ class OpenVinoRunner:
             "INFERENCE_NUM_THREADS": threads,
             "PERFORMANCE_HINT": "LATENCY",
         }
-        frame_ir, decoder_ir = self._graphs(ov, core, cache)
-        del self.model  # the compiled graphs carry the weights; no reference back to the model (cached per model)
+        # no reference to the model is kept (runners are cached per model): the graphs hold their own weights
+        frame_ir, decoder_ir = self._graphs(model, ov, core, cache)
         self.frame_request = core.compile_model(frame_ir, "CPU", config).create_infer_request()
         self.decoder_request = core.compile_model(decoder_ir, "CPU", config).create_infer_request()
 
-    def _example(self) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
+    def _example(self, model: LLBNet) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
+        """Inputs of the two graphs at this size, for tracing."""
         h, w = self.size
         image = torch.rand(1, 3, h, w)
         with torch.no_grad():
-            f = self.model.encode_frame(image)
+            f = model.encode_frame(image)
             levels = tuple(f.levels[k].clone() for k in LEVEL_NAMES)
-        target = torch.zeros(1, self.model.config.label_dim, *levels[3].shape[-2:])
+        target = torch.zeros(1, model.config.label_dim, *levels[3].shape[-2:])
         prior = (torch.zeros(1, 1, h, w),) if self.has_prior else ()
         return (image,), (*levels, target, *prior)
 
-    def _graphs(self, ov: object, core: object, cache: Path | None) -> tuple[object, object]:
+    def _graphs(self, model: LLBNet, ov: object, core: object, cache: Path | None) -> tuple[object, object]:
         """The two converted graphs: read from `cache` when there, else converted (and saved there)."""
-        folder = None if cache is None else cache / f"ov-{weights_digest(self.model)}-{self.size[0]}x{self.size[1]}"
+        folder = None if cache is None else cache / f"ov-{weights_digest(model)}-{self.size[0]}x{self.size[1]}"
         if folder is not None and (folder / "decoder.xml").is_file():
             with contextlib.suppress(RuntimeError):
                 return core.read_model(folder / "frame.xml"), core.read_model(folder / "decoder.xml")  # type: ignore[attr-defined]
-        frame_in, decoder_in = self._example()
+        frame_in, decoder_in = self._example(model)
+        convert = ov.convert_model  # type: ignore[attr-defined]
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's notes on its own deprecation, not about this model
-            frame_ir = ov.convert_model(_FrameGraph(self.model), example_input=frame_in)  # type: ignore[attr-defined]
-            decoder_ir = ov.convert_model(_DecoderGraph(self.model, self.size), example_input=decoder_in)  # type: ignore[attr-defined]
+            # share_weights=False: the graphs own copies, valid after the model is freed or changed
+            frame_ir = convert(_FrameGraph(model), example_input=frame_in, share_weights=False)
+            decoder_ir = convert(_DecoderGraph(model, self.size), example_input=decoder_in, share_weights=False)
         if folder is not None:
             _save_graphs(ov, folder, {"frame.xml": frame_ir, "decoder.xml": decoder_ir})
         return frame_ir, decoder_ir

@@ -59,6 +59,21 @@ def test_openvino_computes_what_pytorch_computes(small, tmp_path):
     assert torch.equal(kept, b.induction)
 
 
+def test_the_compiled_graphs_own_their_weights(small, tmp_path):
+    import copy
+
+    twin = copy.deepcopy(small)
+    ov, _ = runner_for(twin, (64, 96), CPU, torch.float32, "openvino", cache=None)
+    with torch.no_grad():
+        for p in twin.parameters():
+            p.zero_()  # a model changed (or freed) after conversion does not reach the compiled graphs
+    del twin
+    image = torch.rand(1, 3, 64, 96)
+    with torch.inference_mode():
+        expected = TorchRunner(small).encode_frame(image).induction
+        assert torch.allclose(ov.encode_frame(image).induction, expected, atol=1e-4, rtol=1e-3)
+
+
 def test_a_whole_run_gives_the_same_masks_with_either_runtime(dog):
     from llb_core.inference import SessionSettings
     from tests.inference.test_session import Clip
