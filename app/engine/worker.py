@@ -236,7 +236,22 @@ class EngineWorker(QObject):
             assert self._spec is not None
             self.status.emit("Opening the clip…")
             self._source = open_source(self._spec.source_path, fps=self._spec.fps, cache_frames=self._spec.cache_frames)
-        return Session(self._source, model, request.clip, request.settings)
+        session = Session(self._source, model, request.clip, request.settings)
+        self._prepare_runtime(session)
+        return session
+
+    def _prepare_runtime(self, session: Session) -> None:
+        """Choose the network's runtime for this clip size now, saying so when that takes a while (the first run
+        on a machine times PyTorch against OpenVINO, a few seconds; later runs find it ready)."""
+        from llb_core.inference.runtime import is_prepared, runner_for
+        from llb_core.inference.tracker import network_size
+
+        size = network_size(session.size, session.settings)
+        runtime = session.settings.runtime
+        tuned = session.settings.finetune_steps > 0  # runs use tuned copies, always on PyTorch
+        if session.device.type == "cpu" and not tuned and not is_prepared(session.model, size, session.dtype, runtime):
+            self.status.emit("Choosing the faster runtime for this computer (once)…")
+            runner_for(session.model, size, session.device, session.dtype, runtime)
 
     @staticmethod
     def _plan(session: Session, request: RunRequest) -> list[Run]:

@@ -311,6 +311,15 @@ _BUILT: weakref.WeakKeyDictionary[nn.Module, dict[tuple, tuple[OpenVinoRunner | 
 )
 
 
+def is_prepared(model: BackboneNet, size: tuple[int, int], dtype: torch.dtype, runtime: str = "auto") -> bool:
+    """Whether `runner_for` would return at once (no conversion or measurement) for these arguments in this
+    process (the default cache folder): lets a caller say what it waits for on a first run."""
+    runtime = resolve_runtime(runtime)
+    if runtime == "torch" or not isinstance(model, LLBNet) or not openvino_available():
+        return True
+    return (runtime, size, dtype, torch.get_num_threads(), str(cache_folder())) in _BUILT.get(model, {})
+
+
 def runner_for(
     model: BackboneNet,
     size: tuple[int, int],

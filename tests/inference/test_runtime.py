@@ -116,6 +116,17 @@ def test_auto_keeps_the_faster_and_remembers_it(small, tmp_path, monkeypatch):
     assert runner.name == "torch" and measured.chosen == "torch"
 
 
+def test_is_prepared_says_whether_a_run_would_wait(small, tmp_path, monkeypatch):
+    from llb_core.inference.runtime import is_prepared
+
+    monkeypatch.setattr(runtime, "time_runner", lambda r, *a: {"torch": 9.0, "openvino": 3.0}[r.name])
+    assert not is_prepared(small, (48, 80), torch.float32, "auto")
+    runner_for(small, (48, 80), CPU, torch.float32, "auto")  # the default cache folder, as the engine uses
+    assert is_prepared(small, (48, 80), torch.float32, "auto")
+    assert not is_prepared(small, (48, 80), torch.bfloat16, "auto")
+    assert is_prepared(small, (48, 80), torch.float32, "torch")
+
+
 def test_auto_works_without_a_writable_cache(small, tmp_path, monkeypatch):
     monkeypatch.setattr(runtime, "time_runner", lambda r, *a: {"torch": 9.0, "openvino": 3.0}[r.name])
     blocked = tmp_path / "file"
