@@ -16,6 +16,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import logging
 import os
 import shutil
 import statistics
@@ -24,7 +25,6 @@ import tempfile
 import time
 import warnings
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -39,6 +39,7 @@ from llb_core.model.llbnet import FrameFeatures, LLBNet
 
 LEVEL_NAMES = ("layer1", "layer2", "layer3", "layer4")
 CACHE_ENV = "LLB_CACHE_DIR"
+log = logging.getLogger(__name__)
 
 
 class FrameRunner(Protocol):
@@ -329,14 +330,13 @@ def runner_for(
     *,
     cache: Path | None | Literal["default"] = "default",
     repeats: int = 5,
-    report: Callable[[str], None] | None = None,
 ) -> tuple[FrameRunner, Measurement | None]:
     """The runner for `model` at network input `size` (h, w), and the measurement behind an "auto" choice.
 
     "torch" always works; "openvino" needs the package (ValueError naming the remedy otherwise); "auto" uses
     PyTorch where nothing else applies (not a CPU, a model without these graphs such as JointFormer, OpenVINO
     missing) and otherwise times both and keeps the faster, remembered in `cache` per machine, weights, size
-    and precision. `report` receives one line when a measurement is made.
+    and precision (the measurement is logged at INFO, a failed conversion at WARNING).
     """
     runtime = resolve_runtime(runtime)
     if runtime not in RUNTIMES:
@@ -360,7 +360,7 @@ def runner_for(
         if runtime == "openvino":
             built[key] = (OpenVinoRunner(model, size, dtype, threads, folder), None)
         else:
-            built[key] = _measured(model, size, dtype, threads, folder, repeats, report)
+            built[key] = _measured(model, size, dtype, threads, folder, repeats)
     runner, measurement = built[key]
     return (TorchRunner(model) if runner is None else runner), measurement
 
@@ -372,7 +372,6 @@ def _measured(
     threads: int,
     folder: Path | None,
     repeats: int,
-    report: Callable[[str], None] | None,
 ) -> tuple[OpenVinoRunner | None, Measurement]:
     """Time PyTorch and OpenVINO (or reuse the remembered choice): the OpenVINO runner when it is the faster,
     else None (PyTorch)."""
@@ -388,14 +387,12 @@ def _measured(
     try:
         candidates["openvino"] = OpenVinoRunner(model, size, dtype, threads, folder)
     except (RuntimeError, ValueError) as err:  # a graph OpenVINO cannot convert: PyTorch it is, said once
-        if report is not None:
-            report(f"runtime: OpenVINO could not convert the network ({err}); using PyTorch")
+        log.warning("OpenVINO could not convert the network (%s); using PyTorch", err)
     ms = {name: time_runner(r, model, size, dtype, repeats) for name, r in candidates.items()}
     chosen = min(ms, key=ms.__getitem__)
     measurement = Measurement(chosen, ms)
     choices.put(key, measurement)
-    if report is not None:
-        timings = ", ".join(f"{n} {v:.0f} ms" for n, v in ms.items())
-        report(f"runtime: {chosen} for {size[1]}x{size[0]} {precision} on this machine (per frame: {timings})")
+    timings = ", ".join(f"{n} {v:.0f} ms" for n, v in ms.items())
+    log.info("runtime %s for %dx%d %s on this machine (per frame: %s)", chosen, size[1], size[0], precision, timings)
     runner = candidates[chosen]
     return (runner if isinstance(runner, OpenVinoRunner) else None), measurement
