@@ -21,6 +21,7 @@ from PIL import Image
 from llb_core.errors import LLBError
 from llb_core.io import davis_folders, davis_sequences
 from llb_core.train.augment import AugmentConfig, crop_pair, object_box, photometric
+from llb_core.train.twins import add_twin
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -159,6 +160,7 @@ class SequenceSampler:
 
     Attributes:
         weights: one sampling weight per sequence (default: uniform); normalised here.
+        twin_probability: share of samples given a look-alike copy of the object beside it (`twins.add_twin`).
     """
 
     sequences: list[Sequence]
@@ -168,6 +170,7 @@ class SequenceSampler:
     min_pixels: int = 100
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     weights: list[float] | None = None
+    twin_probability: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.sequences:
@@ -188,6 +191,8 @@ class SequenceSampler:
         for i in pick.frames:
             frame, mask = seq.load(i)
             pairs.append((frame, (mask == pick.obj_id).astype(np.uint8)))
+        if self.twin_probability and rng.random() < self.twin_probability:
+            pairs = add_twin(pairs, rng)
         return crop_sequence(pairs, self.size, rng, self.augment)
 
     def _draw_sequence(self, rng: np.random.Generator) -> Sequence:

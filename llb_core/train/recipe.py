@@ -77,6 +77,7 @@ class Recipe:
     log_every: int
     seed: int
     location_prior: bool = False  # model: the decoder sees the previous frame's mask (simulated in training)
+    twin_probability: float = 0.0  # data: share of real samples with a look-alike copy of the object (twins.py)
     ema: float = 0.0  # > 0: export an exponential moving average of the weights with this decay per step
     # token models (jointformer) only, see LLBConfig:
     reference_mode: str = "self"
@@ -96,6 +97,8 @@ class Recipe:
                     f"recipe: a sequence is in both the training and the validation split "
                     f"({sorted(set(source.sequences) & set(self.validation_sequences))} of {source.root})"
                 )
+        if not 0.0 <= self.twin_probability <= 1.0:
+            raise LLBError(f"recipe: twin_probability {self.twin_probability} must lie in [0, 1]")
         if not 0.0 <= self.ema < 1.0:
             raise LLBError(f"recipe: ema {self.ema} must lie in [0, 1) (0: off)")
         if self.precision not in ("fp32", "bf16", "fp16"):

@@ -65,7 +65,12 @@ def build_training_data(recipe: Recipe) -> TrainingData:
     sequences, weights, roots = read_sources(recipe)
     uniform = len(set(np.round(weights, 12))) == 1
     real = SequenceSampler(
-        sequences, recipe.size, recipe.frames_per_sample, recipe.window, weights=None if uniform else weights
+        sequences,
+        recipe.size,
+        recipe.frames_per_sample,
+        recipe.window,
+        weights=None if uniform else weights,
+        twin_probability=recipe.twin_probability,
     )
     stills = []
     origins: list[str] = []
