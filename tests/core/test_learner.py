@@ -42,7 +42,8 @@ def test_step_length_is_the_exact_line_minimum():
     sw = learner.residual_weights(w, v)
     tau = 0.1 * torch.randn(B, D, C, K, K, dtype=torch.float64)
     for _ in range(4):
-        new_tau, alpha = learner.step(tau, x, y, sw)
+        new_tau, alpha, pred = learner.step(tau, x, y, sw)
+        torch.testing.assert_close(pred, apply_filter(x, new_tau))  # carried by linearity, not recomputed
         g = (tau - new_tau) / alpha  # the gradient direction used
         grid = torch.linspace(0, 3 * alpha.item(), 3001, dtype=torch.float64)
         losses = torch.stack([learner.loss(tau - a * g, x, y, sw) for a in grid]).squeeze(1)
@@ -63,7 +64,7 @@ def test_loss_never_increases_and_converges_to_ridge_regression():
     tau = learner.initial_filter(B, like=x)
     previous = learner.loss(tau, x, y, sw).item()
     for _ in range(400):
-        tau, _ = learner.step(tau, x, y, sw)
+        tau, _, _ = learner.step(tau, x, y, sw)
         current = learner.loss(tau, x, y, sw).item()
         assert current <= previous + 1e-12
         previous = current
@@ -100,6 +101,22 @@ def test_importance_weights_enter_squared_and_temporal_weights_linearly():
     torch.testing.assert_close(scaled, other(x, y, w, v, iterations=400), rtol=1e-4, atol=1e-6)
     exact = ridge_solution(x, y, w, v, other.reg.item())
     assert torch.linalg.norm(scaled - exact) / torch.linalg.norm(exact) < 1e-3
+
+
+def test_carried_predictions_give_the_recomputed_fit():
+    """The fit carries x (*) tau from step to step (two convolutions a step); recomputing it each step (three)
+    gives the same filter, from zeros and from a warm start, and in float32 as the engine runs it."""
+    x, y, w, v = make_problem(5)
+    learner = make_learner(0.5)
+    sw = learner.residual_weights(w, v)
+    for start in (None, 0.1 * torch.randn(B, D, C, K, K, dtype=torch.float64)):
+        tau = learner.initial_filter(B, like=x) if start is None else start
+        for _ in range(20):
+            tau, _, _ = learner.step(tau, x, y, sw)  # pred recomputed every step
+        torch.testing.assert_close(learner(x, y, w, v, tau=start, iterations=20), tau)
+        f32 = learner.float()(x.float(), y.float(), w.float(), v.float(), tau=start, iterations=20)
+        torch.testing.assert_close(f32.double(), tau, rtol=1e-4, atol=1e-6)
+        learner.double()
 
 
 def test_predict_applies_the_filter():
