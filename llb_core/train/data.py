@@ -161,6 +161,7 @@ class SequenceSampler:
     Attributes:
         weights: one sampling weight per sequence (default: uniform); normalised here.
         twin_probability: share of samples given a look-alike copy of the object beside it (`twins.add_twin`).
+        stranger_probability: share of samples given an object of another clip beside it (`twins.add_twin`).
     """
 
     sequences: list[Sequence]
@@ -171,6 +172,7 @@ class SequenceSampler:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     weights: list[float] | None = None
     twin_probability: float = 0.0
+    stranger_probability: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.sequences:
@@ -184,16 +186,44 @@ class SequenceSampler:
         """One mini-sequence: images (Q, 3, h, w), masks (Q, 1, h, w) of the picked object."""
         return self.render(self.pick(rng), rng)
 
+    def sample_parts(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """As `sample`, plus (Q, 1, h, w) the pixels of other objects (other ids, pasted strangers)."""
+        return self.render_parts(self.pick(rng), rng)
+
     def render(self, pick: Pick, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Crop and augment the frames of `pick`; the mask is object `pick.obj_id`, every other id background."""
+        images, masks, _ = self.render_parts(pick, rng)
+        return images, masks
+
+    def render_parts(self, pick: Pick, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """As `render`, plus the other objects' pixels (Q, 1, h, w) {0, 1}."""
         seq = next(s for s in self.sequences if s.name == pick.sequence)
-        pairs = []
+        pairs, others = [], []
         for i in pick.frames:
             frame, mask = seq.load(i)
             pairs.append((frame, (mask == pick.obj_id).astype(np.uint8)))
+            others.append(((mask != 0) & (mask != pick.obj_id)).astype(np.uint8))
         if self.twin_probability and rng.random() < self.twin_probability:
-            pairs = add_twin(pairs, rng)
-        return crop_sequence(pairs, self.size, rng, self.augment)
+            pairs, _ = add_twin(pairs, rng)  # not an "other": its look cannot overrule a prior leaking onto it
+        if self.stranger_probability and rng.random() < self.stranger_probability:
+            stranger = self._stranger(rng, pick.sequence)
+            if stranger is not None:
+                pairs, copies = add_twin(pairs, rng, source=stranger)
+                others = [o | c for o, c in zip(others, copies, strict=True)]
+        return crop_sequence(pairs, self.size, rng, self.augment, others)
+
+    def _stranger(self, rng: np.random.Generator, besides: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(frame, binary mask) of a visible object from a sequence other than `besides`, or None."""
+        for _ in range(20):
+            seq = self._draw_sequence(rng)
+            annotated = seq.annotated()
+            if seq.name == besides or not annotated:
+                continue
+            frame, mask = seq.load(annotated[int(rng.integers(len(annotated)))])
+            ids = [int(v) for v in np.unique(mask) if v and (mask == v).sum() >= self.min_pixels]
+            if ids:
+                return frame, (mask == ids[int(rng.integers(len(ids)))]).astype(np.uint8)
+        return None
 
     def _draw_sequence(self, rng: np.random.Generator) -> Sequence:
         if self.weights is None:
@@ -228,18 +258,29 @@ def crop_sequence(
     size: tuple[int, int],
     rng: np.random.Generator,
     cfg: AugmentConfig,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Search-region crops of each (frame, binary mask) around that frame's box (the reference's if empty)."""
+    others: list[np.ndarray] | None = None,
+) -> tuple[torch.Tensor, ...]:
+    """Search-region crops of each (frame, binary mask) around that frame's box (the reference's if empty).
+
+    Returns:
+        images (Q, 3, h, w), masks (Q, 1, h, w), and with `others` (per frame (H, W) 0/1 pixels of other
+        objects) their crops (Q, 1, h, w) too.
+    """
     ref_box = object_box(pairs[0][1])
     assert ref_box is not None
     flip = bool(rng.random() < cfg.flip_probability)
-    frames, masks = [], []
+    frames, masks, rest = [], [], []
     for i, (frame, mask) in enumerate(pairs):
         box = object_box(mask) or ref_box
-        f, m = crop_pair(frame, mask, box, size, rng, cfg, test=i > 0, flip=flip)
+        labels = mask if others is None else mask + 2 * (others[i] & (mask == 0))  # 1 target, 2 others
+        f, m = crop_pair(frame, labels.astype(np.uint8), box, size, rng, cfg, test=i > 0, flip=flip)
         frames.append(f)
-        masks.append(m)
-    return _to_tensors(photometric(frames, rng, cfg), masks)
+        masks.append((m == 1).astype(np.uint8))
+        rest.append((m == 2).astype(np.uint8))
+    images, targets = _to_tensors(photometric(frames, rng, cfg), masks)
+    if others is None:
+        return images, targets
+    return images, targets, torch.from_numpy(np.stack(rest)).float()[:, None]
 
 
 @dataclass
@@ -283,6 +324,11 @@ class SyntheticSampler:
         matrix[:, 2] += rng.uniform(-self.motion, self.motion, 2) * (w, h) * step
         return matrix
 
+    def sample_parts(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """As `sample`, with no other objects: (Q, 1, h, w) zeros."""
+        images, masks = self.sample(rng)
+        return images, masks, torch.zeros_like(masks)
+
     def sample(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         for _ in range(100):
             frame, mask = self.stills[rng.integers(len(self.stills))]
@@ -320,6 +366,6 @@ def stills_from(sequences: list[Sequence], every: int = 5) -> list[tuple[np.ndar
     return stills
 
 
-def collate(samples: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack samples: images (B, Q, 3, h, w), masks (B, Q, 1, h, w)."""
-    return torch.stack([s[0] for s in samples]), torch.stack([s[1] for s in samples])
+def collate(samples: list[tuple[torch.Tensor, ...]]) -> tuple[torch.Tensor, ...]:
+    """Stack samples part by part: images (B, Q, 3, h, w), masks (B, Q, 1, h, w)[, others (B, Q, 1, h, w)]."""
+    return tuple(torch.stack(part) for part in zip(*samples, strict=True))

@@ -74,8 +74,52 @@ def simulate_prior(mask: np.ndarray, rng: np.random.Generator, noise: PriorNoise
     return np.clip(prior, 0.0, 1.0)
 
 
-def simulate_priors(masks: torch.Tensor, rng: np.random.Generator, noise: PriorNoise = PriorNoise()) -> torch.Tensor:
-    """Priors for the test frames of a batch: masks (B, Q, 1, H, W) {0, 1} -> (B, Q-1, 1, H, W) in [0, 1]."""
+def leak_onto(prior: np.ndarray, mask: np.ndarray, others: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`prior` spread onto the other object nearest the target (as a mask spreads onto a neighbour that
+    crossed it): all of it or the part on one side of a line, at strength U(0.5, 1), soft-edged.
+
+    Args:
+        prior: (H, W) float32 simulated prior; mask: (H, W) {0, 1} the target; others: (H, W) {0, 1} the
+            pixels of other objects.
+    """
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(others.astype(np.uint8), connectivity=8)
+    parts = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= 20]
+    box = object_box(mask)
+    if not parts or box is None:
+        return prior
+    nearest = min(parts, key=lambda i: float(np.hypot(*(centroids[i] - box[:2]))))
+    leak = (labels == nearest).astype(np.float32)
+    if rng.random() < 0.5:
+        h, w = leak.shape
+        cx, cy = centroids[nearest]
+        theta = rng.uniform(0, 2 * np.pi)
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        leak = leak * (((xs - cx) * np.cos(theta) + (ys - cy) * np.sin(theta)) < 0)
+    leak = cv2.GaussianBlur(leak, (0, 0), rng.uniform(0.3, 2.0)) * rng.uniform(0.5, 1.0)
+    return np.maximum(prior, leak)
+
+
+def simulate_priors(
+    masks: torch.Tensor,
+    rng: np.random.Generator,
+    noise: PriorNoise = PriorNoise(),
+    others: torch.Tensor | None = None,
+    leak: float = 0.0,
+) -> torch.Tensor:
+    """Priors for the test frames of a batch: masks (B, Q, 1, H, W) {0, 1} -> (B, Q-1, 1, H, W) in [0, 1].
+
+    With `others` (B, Q, 1, H, W), the pixels of other objects, a prior leaks onto the nearest of them with
+    probability `leak` (`leak_onto`); the ground truth stays the target alone.
+    """
     truth = masks[:, 1:, 0].cpu().numpy()
-    out = np.stack([[simulate_prior(m, rng, noise) for m in seq] for seq in truth])
-    return torch.from_numpy(out)[:, :, None].to(masks.device)
+    rest = None if others is None or not leak else others[:, 1:, 0].cpu().numpy()
+    out = []
+    for b, seq in enumerate(truth):
+        row = []
+        for q, m in enumerate(seq):
+            prior = simulate_prior(m, rng, noise)
+            if rest is not None and rest[b, q].any() and prior.any() and rng.random() < leak:
+                prior = leak_onto(prior, m, rest[b, q], rng)
+            row.append(prior)
+        out.append(row)
+    return torch.from_numpy(np.stack(out))[:, :, None].to(masks.device)

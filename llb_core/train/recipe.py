@@ -78,6 +78,8 @@ class Recipe:
     seed: int
     location_prior: bool = False  # model: the decoder sees the previous frame's mask (simulated in training)
     twin_probability: float = 0.0  # data: share of real samples with a look-alike copy of the object (twins.py)
+    stranger_probability: float = 0.0  # data: share of real samples with another clip's object beside it
+    prior_leak: float = 0.0  # location prior: share of test frames whose prior leaks onto a nearby other object
     ema: float = 0.0  # > 0: export an exponential moving average of the weights with this decay per step
     # token models (jointformer) only, see LLBConfig:
     reference_mode: str = "self"
@@ -97,8 +99,9 @@ class Recipe:
                     f"recipe: a sequence is in both the training and the validation split "
                     f"({sorted(set(source.sequences) & set(self.validation_sequences))} of {source.root})"
                 )
-        if not 0.0 <= self.twin_probability <= 1.0:
-            raise LLBError(f"recipe: twin_probability {self.twin_probability} must lie in [0, 1]")
+        for name in ("twin_probability", "stranger_probability", "prior_leak"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise LLBError(f"recipe: {name} {getattr(self, name)} must lie in [0, 1]")
         if not 0.0 <= self.ema < 1.0:
             raise LLBError(f"recipe: ema {self.ema} must lie in [0, 1) (0: off)")
         if self.precision not in ("fp32", "bf16", "fp16"):

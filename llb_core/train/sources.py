@@ -71,6 +71,7 @@ def build_training_data(recipe: Recipe) -> TrainingData:
         recipe.window,
         weights=None if uniform else weights,
         twin_probability=recipe.twin_probability,
+        stranger_probability=recipe.stranger_probability,
     )
     stills = []
     origins: list[str] = []

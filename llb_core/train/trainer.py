@@ -218,17 +218,18 @@ class Trainer:
         random.setstate(state["rng_python"])
 
     # ---------------------------------------------------------------------------------- loop
-    def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """images (B, Q, 3, h, w), masks and other objects' pixels (B, Q, 1, h, w)."""
         sampler = self.synthetic if self.iteration < self.recipe.synthetic_iterations else self.real
         per_rank = max(self.recipe.batch // self.world.size, 1)
-        images, masks = collate([sampler.sample(self.rng) for _ in range(per_rank)])
-        return images.to(self.device), masks.to(self.device)
+        parts = collate([sampler.sample_parts(self.rng) for _ in range(per_rank)])
+        return tuple(p.to(self.device) for p in parts)  # type: ignore[return-value]
 
     def step(self) -> dict[str, float]:
         """One optimisation step; returns the loss terms."""
         r = self.recipe
-        images, masks = self._batch()
-        priors = simulate_priors(masks, self.rng) if r.location_prior else None
+        images, masks, others = self._batch()
+        priors = simulate_priors(masks, self.rng, others=others, leak=r.prior_leak) if r.location_prior else None
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(r.precision)
         with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             out = self.net(

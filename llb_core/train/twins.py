@@ -1,8 +1,10 @@
-"""Look-alike distractors for training: a copy of the target object pasted beside it in a mini-sequence.
+"""Distractors for training: another object pasted beside the target in a mini-sequence.
 
-The copy has the object's own appearance and pose on every frame (it is cut from that frame), so nothing but
-where the object was can tell the two apart: the network must learn to use the location prior. This is the
-failure the accuracy issue measured (a small object beside a larger look-alike of the same kind).
+A twin is a copy of the target itself, with its appearance and pose on every frame (cut from that frame), so
+nothing but where the object was can tell the two apart: the network must learn to use the location prior
+(the accuracy issue's collapse: a small object beside a larger look-alike of the same kind). A stranger is an
+object cut from another clip: its appearance differs, so when the location prior leaks onto it (as a mask
+spreads onto a neighbour after an occlusion) the appearance must win (`prior.simulate_priors` leaks).
 
 Frames are (H, W, 3) uint8 RGB, masks (H, W) uint8 0/1, in full-frame coordinates (before cropping).
 """
@@ -47,22 +49,31 @@ def _copy_matrix(centre: tuple[float, float], scale: float, mirror: bool, offset
 
 
 def add_twin(
-    pairs: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generator, cfg: TwinConfig = TwinConfig()
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The mini-sequence with a look-alike copy of the object beside it on every frame where it is visible.
+    pairs: list[tuple[np.ndarray, np.ndarray]],
+    rng: np.random.Generator,
+    cfg: TwinConfig = TwinConfig(),
+    source: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray]]:
+    """The mini-sequence with a copy of the object (or of `source`'s) beside it on every frame where it is visible.
 
     Args:
         pairs: (frame, binary mask of the target) per frame, the reference first; the reference mask is not empty.
+        source: a stranger, (frame, binary mask) of another object, pasted instead of the target's own copy
+            (sized as the target times the config's scale).
 
     Returns:
-        new (frame, mask) pairs; a mask loses the pixels the copy covers when the copy is in front. The copy
-        itself is background.
+        new (frame, mask) pairs, a mask losing the pixels the copy covers when the copy is in front (the copy
+        itself is background), and per frame the copy's visible pixels (H, W) uint8 0/1.
     """
+    nothing = [np.zeros_like(m) for _, m in pairs]
     ref_box = object_box(pairs[0][1])
-    if ref_box is None:
-        return pairs
+    src_box = None if source is None else object_box(source[1])
+    if ref_box is None or (source is not None and src_box is None):
+        return pairs, nothing
     _, _, bw, bh = ref_box
     scale = float(np.exp(rng.uniform(*cfg.log_scale)))
+    if src_box is not None:  # the stranger's pixels -> the target's size x scale
+        scale_src = scale * float(np.sqrt(bw * bh / max(src_box[2] * src_box[3], 1.0)))
     half = (bw + bh) / 4 * (1 + scale) / 2  # mean half-size of object and copy
     angle = rng.uniform(0, 2 * np.pi)
     offset = rng.uniform(*cfg.distance) * half * np.array([np.cos(angle), np.sin(angle)])
@@ -70,24 +81,34 @@ def add_twin(
     front = bool(rng.random() < cfg.in_front)
     first = 0 if rng.random() < cfg.on_reference else 1
     out = list(pairs[:first])
+    copies = nothing[:first]
     for frame, mask in pairs[first:]:
         offset = offset + rng.normal(0, cfg.drift, 2) * (bw, bh)
         box = object_box(mask)
         if box is None:  # the object is hidden: so is its copy
             out.append((frame, mask))
+            copies.append(np.zeros_like(mask))
             continue
         h, w = mask.shape
-        matrix = _copy_matrix(box[:2], scale, mirror, offset)
-        copy = cv2.warpAffine(frame, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        copy_mask = cv2.warpAffine(mask, matrix, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+        if source is None:
+            matrix = _copy_matrix(box[:2], scale, mirror, offset)
+            image, shape = frame, mask
+        else:  # move the stranger's centre onto the target's, then as a twin
+            assert src_box is not None
+            matrix = _copy_matrix(src_box[:2], scale_src, mirror, offset + np.subtract(box[:2], src_box[:2]))
+            image, shape = source
+        copy = cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        copy_mask = cv2.warpAffine(shape, matrix, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
         alpha = cv2.GaussianBlur(copy_mask.astype(np.float32), (3, 3), 0)
         if front:
             mask = (mask & (copy_mask == 0)).astype(np.uint8)
         else:
             alpha = alpha * (mask == 0)
+            copy_mask = (copy_mask & (mask == 0)).astype(np.uint8)
         alpha = alpha[..., None]
         frame = (alpha * copy + (1 - alpha) * frame).round().astype(np.uint8)
         out.append((frame, mask))
+        copies.append(copy_mask)
     if out[0][1].sum() < 0.5 * pairs[0][1].sum():  # the copy hides most of the reference object
-        return pairs
-    return out
+        return pairs, nothing
+    return out, copies
