@@ -412,7 +412,6 @@ class Session:
                 samples.append((k, carried_frames[k], kprob, box))
             track = tracker.new_track(obj, initial_box(prob, fallback, self.size))
             track.prob = prob
-            track.prior_mass = float(prob.sum())
             pinned_start = start_kf is not None and obj in start_kf.annotated
             samples.append((run.start, frame, prob, track.box))
             for i, (k, image, kprob, box) in enumerate(samples):

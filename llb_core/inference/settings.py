@@ -43,7 +43,6 @@ class SessionSettings:
     precision: Precision = "auto"  # autocast precision; "auto": bf16 on CPUs with native bf16, fp16 on CUDA
     channels_last: bool = True  # NHWC convolutions (faster on CPU and recent GPUs)
     prior_flow: bool = False  # location-prior models: move the previous mask along DIS optical flow first
-    prior_hold: int = 0  # location-prior models: frames a lost object's last location stays its prior (0: off)
     finetune_steps: int = 0  # test-time fine-tuning: training steps on a run's keyframes first (0: off)
     finetune_lr: float = 1e-4
     runtime: str = "auto"  # backbone + decoder on the CPU: "auto" (the faster here, measured), "torch", "openvino"
@@ -60,7 +59,6 @@ class SessionSettings:
             "precision must be auto, fp32, bf16 or fp16": self.precision in ("auto", "fp32", "bf16", "fp16"),
             "runtime must be auto, torch or openvino": self.runtime in RUNTIMES,
             "finetune_steps must be >= 0 and finetune_lr > 0": self.finetune_steps >= 0 and self.finetune_lr > 0,
-            "prior_hold must be >= 0": self.prior_hold >= 0,
         }
         failed = [message for message, ok in checks.items() if not ok]
         if failed:

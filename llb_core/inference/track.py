@@ -30,6 +30,4 @@ class Track:
     box: Box
     state: object | None = None  # what the model derived from the bank (track_memory); None before the first fit
     window: Window | None = None  # the window of the last predicted frame
-    prob: torch.Tensor | None = None  # (H, W) the next location prior: the last frame's merged probability ...
-    prior_mass: float = 0.0  # ... whose sum this is ...
-    held: int = 0  # ... or, while the object is lost, the last one before, held this many frames so far
+    prob: torch.Tensor | None = None  # (H, W) merged probability on the last frame: the next location prior

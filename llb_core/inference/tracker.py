@@ -22,7 +22,6 @@ from llb_core.inference.track_memory import memory_for
 from llb_core.model import BackboneNet
 
 ANNOTATION_LOGIT = 100.0  # an annotated frame gives logits of +-100; also the fill outside a crop
-LOST_FRACTION = 0.2  # an object whose mass falls below this share of its prior's is lost (prior_hold)
 
 
 def network_size(image_size: tuple[int, int], settings: SessionSettings) -> tuple[int, int]:
@@ -187,22 +186,9 @@ class Tracker:
             return soft_aggregate(torch.stack(logits))
 
     def follow(self, track: Track, prob: torch.Tensor) -> None:
-        """Move the track's box to follow its merged probability (H, W), kept as the next location prior.
-
-        With `prior_hold` > 0, a probability whose mass collapsed below `LOST_FRACTION` of the prior's (the
-        object was lost, often behind a look-alike or an occluder) does not replace the prior: the last
-        location stays the prior for up to `prior_hold` frames, so the object can be found again there
-        instead of being searched for with an empty prior."""
+        """Move the track's box to follow its merged probability (H, W), kept as the next location prior."""
         track.box = update_box(track.box, prob)
-        hold = self.settings.prior_hold
-        if hold and track.prob is not None and track.held < hold:
-            mass = float(prob.sum())
-            if mass < LOST_FRACTION * track.prior_mass:
-                track.held += 1
-                return
         track.prob = prob
-        track.prior_mass = float(prob.sum())
-        track.held = 0
 
 
 def initial_box(prob: torch.Tensor, fallback: Box | None, image_size: tuple[int, int]) -> Box:
