@@ -80,6 +80,7 @@ class Recipe:
     twin_probability: float = 0.0  # data: share of real samples with a look-alike copy of the object (twins.py)
     stranger_probability: float = 0.0  # data: share of real samples with another clip's object beside it
     prior_leak: float = 0.0  # location prior: share of test frames whose prior leaks onto a nearby other object
+    init_average: float = 0.0  # > 0: export (1 - x) trained + x --init weights (weight-space averaging)
     ema: float = 0.0  # > 0: export an exponential moving average of the weights with this decay per step
     # token models (jointformer) only, see LLBConfig:
     reference_mode: str = "self"
@@ -102,6 +103,8 @@ class Recipe:
         for name in ("twin_probability", "stranger_probability", "prior_leak"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise LLBError(f"recipe: {name} {getattr(self, name)} must lie in [0, 1]")
+        if not 0.0 <= self.init_average < 1.0:
+            raise LLBError(f"recipe: init_average {self.init_average} must lie in [0, 1) (0: off)")
         if not 0.0 <= self.ema < 1.0:
             raise LLBError(f"recipe: ema {self.ema} must lie in [0, 1) (0: off)")
         if self.precision not in ("fp32", "bf16", "fp16"):

@@ -151,6 +151,11 @@ class Trainer:
         self.ema: dict[str, torch.Tensor] | None = None  # moving average of the trained weights (recipe.ema)
         if recipe.ema > 0:
             self.ema = {n: p.detach().clone() for n, p in self.model.named_parameters() if p.requires_grad}
+        self.start: dict[str, torch.Tensor] | None = None  # the --init weights, for recipe.init_average
+        if recipe.init_average > 0 and not resume:
+            if init_from is None:
+                raise LLBError("recipe: init_average averages the result with the --init weights; give --init")
+            self.start = {n: p.detach().clone() for n, p in self.model.named_parameters() if p.requires_grad}
         self.optimizer = torch.optim.Adam(params, lr=recipe.lr)
         self.scheduler = torch.optim.lr_scheduler.MultiStepLR(
             self.optimizer, milestones=list(recipe.milestones), gamma=recipe.gamma
@@ -195,6 +200,7 @@ class Trainer:
             "iteration": self.iteration,
             "elapsed": self.elapsed,
             "ema": self.ema,
+            "start": self.start,
             "rng_numpy": self.rng.bit_generator.state,
             "rng_torch": torch.get_rng_state(),
             "rng_python": random.getstate(),
@@ -211,6 +217,10 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         if self.ema is not None:
             self.ema = state["ema"]
+        if self.recipe.init_average > 0:
+            self.start = state.get("start")
+            if self.start is None:
+                raise LLBError(f"{self.out}: this run kept no --init weights to average with (init_average)")
         self.iteration = int(state["iteration"])
         self.elapsed = float(state["elapsed"])
         self.rng.bit_generator.state = state["rng_numpy"]
@@ -305,7 +315,8 @@ class Trainer:
 
     def export(self, path: Path) -> Path:
         """Write the inference checkpoint (heads only when the backbone is frozen, fp16); with `recipe.ema`
-        the moving average of the weights, not the last step's."""
+        the moving average of the weights, not the last step's; with `recipe.init_average` = t, the
+        weights (1 - t) x trained + t x the --init weights (weight-space averaging of the two models)."""
         r = self.recipe
         metadata = {
             "recipe": json.loads(r.to_json()),
@@ -316,10 +327,15 @@ class Trainer:
         if not self.world.main:
             return path
         params = dict(self.model.named_parameters())
-        kept = {n: params[n].detach().clone() for n in self.ema or {}}
+        shipped = {n: t.detach().clone() for n, t in (self.ema or {}).items()}  # the averaged weights ship
+        if self.start is not None:
+            share = r.init_average
+            for n, t in self.start.items():
+                shipped[n] = (1 - share) * shipped.get(n, params[n].detach()) + share * t.to(params[n].device)
+        kept = {n: params[n].detach().clone() for n in shipped}
         with torch.no_grad():
-            for n, t in (self.ema or {}).items():
-                params[n].copy_(t)  # the averaged weights are what ships
+            for n, t in shipped.items():
+                params[n].copy_(t)
             try:
                 save_checkpoint(self.model, path, include_backbone=not r.freeze_backbone, half=True, metadata=metadata)
             finally:

@@ -163,3 +163,27 @@ def test_ema_weights_are_exported_and_resume_exactly(shared_data, tmp_path):
     assert all(torch.equal(straight.ema[n], resumed.ema[n]) for n in straight.ema)
     with pytest.raises(LLBError, match=r"ema .* must lie in"):
         load_recipe("cpu-default", [*TINY, "ema=1.0"])
+
+
+def test_init_average_exports_the_mean_of_trained_and_init_weights_and_resumes(shared_data, tmp_path):
+    base = load_recipe("cpu-default", [*TINY, "synthetic_iterations=0", "iterations=2", "milestones=[1]"])
+    init = Trainer(base, tmp_path / "init").train()
+    recipe = base.replace(init_average=0.25)
+    trainer = Trainer(recipe, tmp_path / "a", init_from=init)
+    start = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
+    trainer.train()
+    last = dict(trainer.model.named_parameters())
+    exported = load_checkpoint(tmp_path / "a" / "final.pt", variant="llb").state_dict()
+    name = "decoder.head2.weight"
+    assert not torch.equal(last[name], start[name])
+    torch.testing.assert_close(exported[name], 0.75 * last[name].detach() + 0.25 * start[name], rtol=2e-3, atol=1e-3)
+    half = Trainer(recipe, tmp_path / "b", init_from=init)
+    half.train(max_iterations=1)
+    resumed = Trainer(recipe, tmp_path / "b", resume=True)  # the init weights come back from the run folder
+    resumed.train()
+    again = load_checkpoint(tmp_path / "b" / "final.pt", variant="llb").state_dict()
+    torch.testing.assert_close(again[name], exported[name])
+    with pytest.raises(LLBError, match="give --init"):
+        Trainer(recipe, tmp_path / "c")
+    with pytest.raises(LLBError, match=r"init_average .* must lie in"):
+        load_recipe("cpu-default", [*TINY, "init_average=1.0"])
