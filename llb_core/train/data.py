@@ -220,10 +220,14 @@ class SequenceSampler:
             if seq.name == besides or not annotated:
                 continue
             frame, mask = seq.load(annotated[int(rng.integers(len(annotated)))])
-            ids = [int(v) for v in np.unique(mask) if v and (mask == v).sum() >= self.min_pixels]
+            ids = self._visible_ids(mask)
             if ids:
                 return frame, (mask == ids[int(rng.integers(len(ids)))]).astype(np.uint8)
         return None
+
+    def _visible_ids(self, mask: np.ndarray) -> list[int]:
+        """Object ids with at least `min_pixels` pixels in an index mask (H, W)."""
+        return [int(v) for v in np.unique(mask) if v and (mask == v).sum() >= self.min_pixels]
 
     def _draw_sequence(self, rng: np.random.Generator) -> Sequence:
         if self.weights is None:
@@ -245,7 +249,7 @@ class SequenceSampler:
                 continue
             picks = sorted(rng.choice(later, size=q - 1, replace=False).tolist())
             _, mask = seq.load(ref)
-            ids = [int(v) for v in np.unique(mask) if v and (mask == v).sum() >= self.min_pixels]
+            ids = self._visible_ids(mask)
             if not ids:
                 continue
             obj = ids[int(rng.integers(len(ids)))]
