@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 
 from llb_core.errors import LLBError, new_file_mode
+from llb_core.inference.aggregation import soft_aggregate
 from llb_core.model import (
     BackboneNet,
     add_location_prior,
@@ -102,6 +104,24 @@ def read_train_state(
     if unexpected or any(not n.startswith("backbone.") for n in missing):
         raise LLBError(f"{path}: model tensors do not match ({unexpected[:3]}, {missing[:3]})")
     return state
+
+
+def merged_probabilities(logits: torch.Tensor, paired: torch.Tensor) -> torch.Tensor:
+    """Per-object probabilities after soft aggregation (`llb_core.inference.aggregation.soft_aggregate`).
+
+    Args:
+        logits: (B + P, Q, 1, h, w): the B samples' targets, then the other object of each of the P samples
+            with `paired` (B,) True, in order.
+        paired: (B,) bool.
+
+    Returns:
+        (B + P, Q, 1, h, w): the target and the other object of a paired sample share one distribution over
+        {background, target, other}; an unpaired target's probability is sigmoid(logit).
+    """
+    count = len(paired)
+    merged = soft_aggregate(torch.stack([logits[:count][paired], logits[count:]]))
+    targets = torch.sigmoid(logits[:count]).index_put((paired,), merged[1])
+    return torch.cat([targets, merged[2]])
 
 
 class Trainer:
@@ -239,17 +259,32 @@ class Trainer:
         """One optimisation step; returns the loss terms."""
         r = self.recipe
         images, masks, others = self._batch()
-        priors = simulate_priors(masks, self.rng, others=others, leak=r.prior_leak) if r.location_prior else None
+        # soft aggregation: a sample whose other objects show on its first frame becomes two tracked objects,
+        # the target and the others (as one object), each with its own learner, their logits merged as the
+        # engine merges objects; without it (or without others) a sample is the target alone
+        paired = others[:, 0].flatten(1).any(1) if r.soft_aggregation else others.new_zeros(len(masks), dtype=bool)
+        tracked = torch.cat([masks, others[paired]])
+        distractors = torch.cat([others, masks[paired]])
+        priors = simulate_priors(tracked, self.rng, others=distractors, leak=r.prior_leak) if r.location_prior else None
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(r.precision)
         with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             out = self.net(
-                images, masks[:, 0], priors, init_iterations=r.init_iterations, update_iterations=r.update_iterations
+                torch.cat([images, images[paired]]),
+                tracked[:, 0],
+                priors,
+                init_iterations=r.init_iterations,
+                update_iterations=r.update_iterations,
             )
-        probs = torch.sigmoid(out["logits"].float())
-        lovasz = lovasz_loss(probs, masks[:, 1:])
+        truth = tracked[:, 1:]
+        if r.soft_aggregation:
+            probs = merged_probabilities(out["logits"].float(), paired)
+            bce = F.binary_cross_entropy(probs.clamp(1e-6, 1 - 1e-6), truth.float())
+        else:
+            probs = torch.sigmoid(out["logits"].float())
+            bce = bce_loss(out["logits"], truth)
+        lovasz = lovasz_loss(probs, truth)
         pairs = [(e.e2, e.e1) for e in out["encodings"] if e.e1 is not None]
         cosine = torch.stack([cosine_similarity_loss(a, b) for a, b in pairs]).mean() if pairs else probs.sum() * 0
-        bce = bce_loss(out["logits"], masks[:, 1:])
         loss = r.lovasz * lovasz + r.bce * bce + r.cosine * cosine
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -11,10 +11,12 @@ import pytest
 import torch
 
 from llb_core.errors import LLBError
+from llb_core.inference.aggregation import soft_aggregate
 from llb_core.model import load_checkpoint
 from llb_core.train import Trainer, load_recipe
 from llb_core.train.data import SequenceSampler, SyntheticSampler, read_davis, stills_from
 from llb_core.train.losses import cosine_similarity_loss, lovasz_loss
+from llb_core.train.trainer import merged_probabilities
 from tests.conftest import REPO_ROOT, SHARED_DATA
 
 TINY = [
@@ -187,3 +189,47 @@ def test_init_average_exports_the_mean_of_trained_and_init_weights_and_resumes(s
         Trainer(recipe, tmp_path / "c")
     with pytest.raises(LLBError, match=r"init_average .* must lie in"):
         load_recipe("cpu-default", [*TINY, "init_average=1.0"])
+
+
+def test_merged_probabilities_share_one_distribution_per_paired_sample():
+    logits = torch.tensor([2.0, -1.0, 0.5, -2.0, 3.0]).view(5, 1, 1, 1, 1).expand(5, 2, 1, 3, 3).clone()
+    paired = torch.tensor([False, True, True])  # samples 1 and 2 have another object: rows 3 and 4
+    probs = merged_probabilities(logits, paired)
+    assert probs.shape == logits.shape
+    torch.testing.assert_close(probs[0], torch.sigmoid(logits[0]))  # unpaired: the target alone
+    expected = soft_aggregate(torch.stack([logits[1:3], logits[3:]]))
+    torch.testing.assert_close(probs[1:3], expected[1])
+    torch.testing.assert_close(probs[3:], expected[2])
+    assert (probs[1:3] + probs[3:] < 1).all()  # target and other exclude each other; background keeps the rest
+    assert probs[2, 0, 0, 0, 0] < torch.sigmoid(logits[2, 0, 0, 0, 0])  # a confident neighbour takes its pixel
+
+
+def test_soft_aggregation_training_tracks_the_other_objects(shared_data, tmp_path, monkeypatch):
+    multi = shared_data / "davis2017-multi"
+    recipe = load_recipe(
+        "cpu-default",
+        [
+            *TINY,
+            "synthetic_iterations=0",
+            "iterations=2",
+            "milestones=[1]",
+            f'sources=[{{root="{multi}", sequences=["schoolgirls"]}}]',
+            "soft_aggregation=true",
+        ],
+    )
+    trainer = Trainer(recipe, tmp_path / "run")
+    batches = []
+    forward = trainer.net.forward
+
+    def spy(images, first, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        batches.append((images.shape[0], first.flatten(1).sum(1)))
+        return forward(images, first, *args, **kwargs)
+
+    monkeypatch.setattr(trainer.net, "forward", spy)
+    terms = trainer.step()
+    sequences, first_pixels = batches[0]
+    assert sequences > recipe.batch  # schoolgirls: every sample's other girls are tracked as a second object
+    assert (first_pixels > 0).all() and all(np.isfinite(v) for v in terms.values())
+    plain = Trainer(recipe.replace(soft_aggregation=False), tmp_path / "plain")
+    images, masks, others = plain._batch()
+    assert others[:, 0].flatten(1).any(1).all() and plain.step()["loss"] > 0
