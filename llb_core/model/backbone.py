@@ -1,8 +1,9 @@
 """Image backbones giving four feature levels, with torchvision-compatible parameter names.
 
 Naming legend: level `layer1`..`layer4` = strides 4, 8, 16, 32 (with `dilated=True` the last level stays
-at stride 16 and uses dilated convolutions instead, as in DeepLabV3). Inputs are ImageNet-normalised RGB
-images (B, 3, H, W); the model normalises, see `LLBNet.normalize`.
+at stride 16 and uses dilated convolutions instead, as in DeepLabV3). Inputs are RGB images (B, 3, H, W)
+normalised with the backbone's `input_mean` / `input_std` (those of its ImageNet weights); the model
+normalises, see `BackboneNet.normalize`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import os
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from llb_core.model._weights import (
+    EFFICIENTNET_LITE2_IMAGENET,
     MOBILENET_V2_IMAGENET,
     RESNET50_IMAGENET,
     PretrainedFile,
@@ -23,6 +26,8 @@ from llb_core.model._weights import (
 )
 
 LEVELS = ("layer1", "layer2", "layer3", "layer4")
+IMAGENET_MEAN = (0.485, 0.456, 0.406)  # the input normalisation of torchvision's ImageNet weights
+IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class ConvBNAct(nn.Sequential):
@@ -93,6 +98,7 @@ class MobileNetV2(nn.Module):
     """
 
     pretrained_file: PretrainedFile = MOBILENET_V2_IMAGENET
+    input_mean, input_std = IMAGENET_MEAN, IMAGENET_STD
 
     def __init__(self, *, dilated: bool = False) -> None:
         super().__init__()
@@ -165,6 +171,7 @@ class ResNet50(nn.Module):
     """
 
     pretrained_file: PretrainedFile = RESNET50_IMAGENET
+    input_mean, input_std = IMAGENET_MEAN, IMAGENET_STD
 
     def __init__(self, *, dilated: bool = False) -> None:
         super().__init__()
@@ -205,17 +212,120 @@ class ResNet50(nn.Module):
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
-BACKBONES: dict[str, type[MobileNetV2] | type[ResNet50]] = {"mobilenet_v2": MobileNetV2, "resnet50": ResNet50}
+class LiteBlock(nn.Module):
+    """EfficientNet-Lite block (MBConv without squeeze-excitation, ReLU6): optional 1x1 expansion, k x k
+    depthwise, 1x1 linear projection, residual when shapes match. Parameter names follow the published
+    weights' `_blocks.N` layout (`_expand_conv`, `_bn0`, `_depthwise_conv`, `_bn1`, `_project_conv`, `_bn2`)."""
+
+    def __init__(self, cin: int, cout: int, *, kernel: int, stride: int, expand: int, dilation: int = 1) -> None:
+        super().__init__()
+        hidden = cin * expand
+        self.use_residual = stride == 1 and cin == cout
+        self.expands = expand != 1
+        if self.expands:
+            self._expand_conv = nn.Conv2d(cin, hidden, 1, bias=False)
+            self._bn0 = nn.BatchNorm2d(hidden, eps=LITE_BN_EPS)
+        pad = (kernel - 1) // 2 * dilation
+        self._depthwise_conv = nn.Conv2d(
+            hidden, hidden, kernel, stride, pad, dilation=dilation, groups=hidden, bias=False
+        )
+        self._bn1 = nn.BatchNorm2d(hidden, eps=LITE_BN_EPS)
+        self._project_conv = nn.Conv2d(hidden, cout, 1, bias=False)
+        self._bn2 = nn.BatchNorm2d(cout, eps=LITE_BN_EPS)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu6(self._bn0(self._expand_conv(x))) if self.expands else x
+        y = F.relu6(self._bn1(self._depthwise_conv(y)))
+        y = self._bn2(self._project_conv(y))
+        return x + y if self.use_residual else y
 
 
-def build_backbone(name: str, *, dilated: bool) -> MobileNetV2 | ResNet50:
-    """A randomly initialised backbone by name ("mobilenet_v2" or "resnet50")."""
+LITE_BN_EPS = 1e-3  # the published weights' BatchNorm epsilon (TensorFlow's default)
+# EfficientNet-Lite2 stages: (kernel, channels, repeats, first stride, expansion): width x1.1 and depth x1.2 of
+# EfficientNet-B0's stages, the first and last stage unrepeated, stem (32) and head (1280) fixed.
+_LITE2_SETTINGS = (
+    (3, 16, 1, 1, 1),
+    (3, 24, 3, 2, 6),
+    (5, 48, 3, 2, 6),
+    (3, 88, 4, 2, 6),
+    (5, 120, 4, 1, 6),
+    (5, 208, 5, 2, 6),
+    (3, 352, 1, 1, 6),
+)
+_LITE2_LEVEL_END = {"layer1": 3, "layer2": 6, "layer3": 14, "layer4": 20}  # index in `_blocks`
+_LITE2_DILATED_FROM = 15  # the stride-2 block that starts the stride-32 stage
+
+
+class EfficientNetLite2(nn.Module):
+    """EfficientNet-Lite2 (ImageNet top-1 77.6 %, 6.1 M parameters) with four output levels: `layer1` 24
+    channels at stride 4, `layer2` 48 at 8, `layer3` 120 at 16, `layer4` 352 at 32 (16 with `dilated`).
+
+    Args:
+        dilated: run blocks 15-20 at stride 16 with dilation 2 (output stride 16).
+    """
+
+    pretrained_file: PretrainedFile = EFFICIENTNET_LITE2_IMAGENET
+    input_mean, input_std = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)  # RGB scaled to [-1, 1], the TF-Lite models' input
+
+    def __init__(self, *, dilated: bool = False) -> None:
+        super().__init__()
+        self.dilated = dilated
+        self._conv_stem = nn.Conv2d(3, 32, 3, 2, 1, bias=False)
+        self._bn0 = nn.BatchNorm2d(32, eps=LITE_BN_EPS)
+        blocks: list[nn.Module] = []
+        cin = 32
+        for kernel, cout, repeats, first_stride, expand in _LITE2_SETTINGS:
+            for i in range(repeats):
+                index = len(blocks)
+                stride = first_stride if i == 0 else 1
+                dilation = 1
+                if dilated and index >= _LITE2_DILATED_FROM:
+                    dilation = 1 if stride == 2 else 2
+                    stride = 1
+                blocks.append(LiteBlock(cin, cout, kernel=kernel, stride=stride, expand=expand, dilation=dilation))
+                cin = cout
+        self._blocks = nn.ModuleList(blocks)
+        self._conv_head = nn.Conv2d(cin, 1280, 1, bias=False)  # the ImageNet head, for checks only
+        self._bn1 = nn.BatchNorm2d(1280, eps=LITE_BN_EPS)
+        self._fc = nn.Linear(1280, 1000)
+        self.channels = {"layer1": 24, "layer2": 48, "layer3": 120, "layer4": 352}
+        self.strides = {"layer1": 4, "layer2": 8, "layer3": 16, "layer4": 16 if dilated else 32}
+
+    def forward(self, x: torch.Tensor, levels: tuple[str, ...] = LEVELS) -> dict[str, torch.Tensor]:
+        """Features per level: (B, 3, H, W) -> {level: (B, C_level, H / stride, W / stride)}."""
+        x = F.relu6(self._bn0(self._conv_stem(x)))
+        out: dict[str, torch.Tensor] = {}
+        last = max(_LITE2_LEVEL_END[name] for name in levels)
+        ends = {v: k for k, v in _LITE2_LEVEL_END.items()}
+        for index in range(last + 1):
+            x = self._blocks[index](x)
+            if index in ends and ends[index] in levels:
+                out[ends[index]] = x
+        return out
+
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        """ImageNet logits (B, 1000) of inputs normalised with `input_mean` / `input_std`."""
+        x = self.forward(x)["layer4"]
+        x = F.relu6(self._bn1(self._conv_head(x)))
+        return self._fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+Backbone = MobileNetV2 | ResNet50 | EfficientNetLite2
+BACKBONES: dict[str, type[Backbone]] = {
+    "mobilenet_v2": MobileNetV2,
+    "resnet50": ResNet50,
+    "efficientnet_lite2": EfficientNetLite2,
+}
+
+
+def build_backbone(name: str, *, dilated: bool) -> Backbone:
+    """A randomly initialised backbone by name (a key of `BACKBONES`)."""
     if name not in BACKBONES:
         raise ValueError(f"unknown backbone {name!r}; choose one of {sorted(BACKBONES)}")
     return BACKBONES[name](dilated=dilated)
 
 
-def load_pretrained(backbone: MobileNetV2 | ResNet50, weights: str | os.PathLike | None = None) -> str:
+def load_pretrained(backbone: Backbone, weights: str | os.PathLike | None = None) -> str:
     """Load ImageNet weights into `backbone` strictly; returns the path used.
 
     Raises:

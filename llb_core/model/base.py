@@ -17,9 +17,6 @@ from llb_core.model._fuse import fold_batchnorm
 from llb_core.model.backbone import build_backbone, load_pretrained
 from llb_core.model.config import LLBConfig
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
 
 class BackboneNet(nn.Module):
     """Base of the variants' networks: owns `backbone` (levels layer1..layer4) and `config`.
@@ -43,8 +40,9 @@ class BackboneNet(nn.Module):
                 f"{self.backbone.strides[config.feature_level]}, the branches need stride 16"
             )
         self.level_dim = self.backbone.channels[config.feature_level]
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        mean, std = self.backbone.input_mean, self.backbone.input_std
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
         self.pad_multiple = max(self.backbone.strides.values())
         self.fused = False  # BatchNorm folded into the backbone's convolutions (inference only)
 
@@ -76,7 +74,7 @@ class BackboneNet(nn.Module):
         return self
 
     def normalize(self, images: torch.Tensor) -> torch.Tensor:
-        """RGB in [0, 1] (B, 3, H, W) -> ImageNet-normalised, same shape."""
+        """RGB in [0, 1] (B, 3, H, W) -> normalised as the backbone's ImageNet weights expect, same shape."""
         return (images - self.mean) / self.std
 
     def _pad(self, x: torch.Tensor) -> torch.Tensor:

@@ -30,7 +30,7 @@ class LLBConfig:
     """
 
     variant: str = "llb"  # a registered variant name (`variant_names()`)
-    backbone: str = "mobilenet_v2"  # "mobilenet_v2" (ships with weights) or "resnet50" (bring your own)
+    backbone: str = "mobilenet_v2"  # "mobilenet_v2", "efficientnet_lite2" (pip packages) or "resnet50" (your own)
     dilated: bool = True  # output stride 16: layer4 at stride 16, richer stride-16 features
     feature_level: str = "layer4"  # backbone level (at stride 16) feeding both branches
     feature_dim: int = 512  # C, adapter output channels

@@ -17,6 +17,7 @@ from typing import Any
 
 from llb_core.errors import LLBError
 from llb_core.model import variant_names
+from llb_core.model.backbone import BACKBONES
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
 
@@ -76,6 +77,7 @@ class Recipe:
     checkpoint_minutes: float
     log_every: int
     seed: int
+    backbone: str = "mobilenet_v2"  # model: the frozen ImageNet backbone (llb_core.model.backbone.BACKBONES)
     location_prior: bool = False  # model: the decoder sees the previous frame's mask (simulated in training)
     twin_probability: float = 0.0  # data: share of real samples with a look-alike copy of the object (twins.py)
     stranger_probability: float = 0.0  # data: share of real samples with another clip's object beside it
@@ -91,6 +93,8 @@ class Recipe:
     def __post_init__(self) -> None:
         if self.variant not in variant_names():
             raise LLBError(f"recipe: unknown variant {self.variant!r} ({', '.join(variant_names())})")
+        if self.backbone not in BACKBONES:
+            raise LLBError(f"recipe: unknown backbone {self.backbone!r} ({', '.join(BACKBONES)})")
         if self.size[0] % 16 or self.size[1] % 16:
             raise LLBError(f"recipe: size {self.size} must be multiples of 16")
         if not self.sources:

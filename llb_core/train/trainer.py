@@ -156,6 +156,7 @@ class Trainer:
         torch.manual_seed(recipe.seed)
         self.model: BackboneNet = create_model(
             recipe.variant,
+            backbone=recipe.backbone,
             decoder_widths=recipe.decoder_widths,
             location_prior=recipe.location_prior,
             reference_mode=recipe.reference_mode,

@@ -7,9 +7,23 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from llb_core.model._weights import ENV_VAR, MOBILENET_V2_IMAGENET, WeightsError, load_state_dict, locate_weights
-from llb_core.model.backbone import MobileNetV2, ResNet50, load_pretrained
-from llb_core.model.base import IMAGENET_MEAN, IMAGENET_STD
+from llb_core.model import build_model, get_config
+from llb_core.model._weights import (
+    EFFICIENTNET_LITE2_IMAGENET,
+    ENV_VAR,
+    MOBILENET_V2_IMAGENET,
+    WeightsError,
+    load_state_dict,
+    locate_weights,
+)
+from llb_core.model.backbone import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    EfficientNetLite2,
+    MobileNetV2,
+    ResNet50,
+    load_pretrained,
+)
 from tests.conftest import load_davis_frame
 
 
@@ -104,3 +118,38 @@ def test_weights_are_found_in_the_torch_hub_cache(tmp_path, monkeypatch):
     assert locate_weights(MOBILENET_V2_IMAGENET) == hub / MOBILENET_V2_IMAGENET.filename
     # an explicit path wins over everything
     assert locate_weights(MOBILENET_V2_IMAGENET, source) == source
+
+
+def test_efficientnet_lite2_loads_its_published_weights_and_recognises_a_camel(shared_data):
+    lite = EfficientNetLite2()
+    load_pretrained(lite)
+    lite.eval()
+    state = load_state_dict(locate_weights(EFFICIENTNET_LITE2_IMAGENET))
+    own = lite.state_dict()
+    assert set(own) == set(state) and all(torch.equal(own[k], v) for k, v in state.items())
+    image, _ = load_davis_frame("camel", 0)
+    x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
+    x = F.interpolate(x, size=(260, 462), mode="bilinear", antialias=True, align_corners=False)
+    mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in (lite.input_mean, lite.input_std))
+    with torch.no_grad():
+        probs = lite.classify((x - mean) / std).softmax(1)[0]
+    assert probs.argmax().item() == 354  # "Arabian camel"; our reference run gave it 0.42
+    dilated = EfficientNetLite2(dilated=True).eval()
+    dilated.load_state_dict(lite.state_dict())
+    with torch.no_grad():
+        a, b = lite(torch.randn(1, 3, 96, 160)), None
+        b = dilated(torch.randn(1, 3, 96, 160))
+    for name, stride in lite.strides.items():
+        assert a[name].shape == (1, lite.channels[name], 96 // stride, 160 // stride)
+    assert b["layer4"].shape == (1, 352, 6, 10)
+
+
+def test_a_model_on_efficientnet_lite2_normalises_as_its_weights_expect():
+    model = build_model(get_config("lwl", backbone="efficientnet_lite2", location_prior=True))
+    assert model.backbone.strides["layer4"] == 16 and model.level_dim == 352
+    white = torch.ones(1, 3, 2, 2)
+    assert torch.allclose(model.normalize(white), torch.ones(1, 3, 2, 2))  # [0, 1] -> [-1, 1]
+    assert torch.allclose(
+        build_model(get_config("lwl")).normalize(white)[0, :, 0, 0],
+        (1 - torch.tensor(IMAGENET_MEAN)) / torch.tensor(IMAGENET_STD),
+    )
