@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QEventLoop, QObject, QThread, Signal
 
 from app.engine.worker import EngineWorker, ModelLoader, RunRequest, RunSummary, SourceSpec
 
@@ -150,6 +150,15 @@ class Engine(QObject):
         token = next(self._tokens)
         self._waiting[token] = callback
         self._post_ping.emit(token)
+
+    def wait_for_writes(self) -> None:
+        """Return once every write queued so far is on disk; the calling (GUI) thread keeps processing events
+        meanwhile. Writes queue behind whatever the engine thread is doing (loading a model: seconds)."""
+        if not self._thread.isRunning():
+            return
+        loop = QEventLoop()
+        self.after_writes(loop.quit)
+        loop.exec()
 
     def _on_pong(self, token: int) -> None:
         callback = self._waiting.pop(token, None)

@@ -68,6 +68,7 @@ class Studio(QObject):
         self.engine = Engine(model_loader or shipped_model_loader(self.settings.model), self)
         self.engine.busy_changed.connect(self.busy_changed)
         self.document: Document | None = None
+        self._closed_unwritten: set[Path] = set()  # folders closed while their mask writes were still queued
         self.autosave = QTimer(self)
         self.autosave.timeout.connect(self._autosave)
         self._apply_autosave()
@@ -125,6 +126,9 @@ class Studio(QObject):
             if self.document is not None and self.document.project.folder.resolve() == folder.resolve():
                 self.message.emit(f"{folder} is already open.")
                 return True
+            if not create and folder.resolve() in self._closed_unwritten:
+                self.message.emit(f"Finishing the mask writes of {folder.name}...")
+                self.engine.wait_for_writes()  # reopening what was just closed: read what it wrote
             project = Project.create(folder, p) if create else self._open_project(folder)
         except (LLBError, OSError) as err:
             self.error.emit("Cannot open", str(err), err)
@@ -223,10 +227,13 @@ class Studio(QObject):
         if doc.running:
             self.message.emit("Propagation is running: cancel it (Esc) before closing the project.")
             return False
+        folder = doc.project.folder.resolve()
         try:
             doc.close()
         except (LLBError, OSError) as err:
             self.error.emit("Could not save the project", f"{err}\nYour masks are kept in the project folder.", err)
+        self._closed_unwritten.add(folder)  # its queued mask writes may still be on their way to the disk
+        self.engine.after_writes(lambda: self._closed_unwritten.discard(folder))
         self.document = None
         self.document_changed.emit(None)
         doc.deleteLater()
