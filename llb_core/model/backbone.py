@@ -30,6 +30,20 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)  # the input normalisation of torchvision'
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+def run_levels(
+    blocks: nn.Sequential | nn.ModuleList, x: torch.Tensor, level_end: dict[str, int], levels: tuple[str, ...]
+) -> dict[str, torch.Tensor]:
+    """Run `blocks` in order on `x` up to the last block of the deepest level asked for; `level_end`: level ->
+    index of its last block. Returns {level: that block's output} for `levels`."""
+    out: dict[str, torch.Tensor] = {}
+    ends = {index: name for name, index in level_end.items() if name in levels}
+    for index in range(max(ends) + 1):
+        x = blocks[index](x)
+        if index in ends:
+            out[ends[index]] = x
+    return out
+
+
 class ConvBNAct(nn.Sequential):
     """Conv, BatchNorm, optional ReLU6 (torchvision's Conv2dNormActivation layout: keys 0 and 1)."""
 
@@ -124,14 +138,7 @@ class MobileNetV2(nn.Module):
 
     def forward(self, x: torch.Tensor, levels: tuple[str, ...] = LEVELS) -> dict[str, torch.Tensor]:
         """Features per level: (B, 3, H, W) -> {level: (B, C_level, H / stride, W / stride)}."""
-        out: dict[str, torch.Tensor] = {}
-        last = max(_MBV2_LEVEL_END[name] for name in levels)
-        ends = {v: k for k, v in _MBV2_LEVEL_END.items()}
-        for index in range(last + 1):
-            x = self.features[index](x)
-            if index in ends and ends[index] in levels:
-                out[ends[index]] = x
-        return out
+        return run_levels(self.features, x, _MBV2_LEVEL_END, levels)
 
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         """ImageNet logits (B, 1000); only meaningful with `dilated=False` (as trained)."""
@@ -294,14 +301,7 @@ class EfficientNetLite2(nn.Module):
     def forward(self, x: torch.Tensor, levels: tuple[str, ...] = LEVELS) -> dict[str, torch.Tensor]:
         """Features per level: (B, 3, H, W) -> {level: (B, C_level, H / stride, W / stride)}."""
         x = F.relu6(self._bn0(self._conv_stem(x)))
-        out: dict[str, torch.Tensor] = {}
-        last = max(_LITE2_LEVEL_END[name] for name in levels)
-        ends = {v: k for k, v in _LITE2_LEVEL_END.items()}
-        for index in range(last + 1):
-            x = self._blocks[index](x)
-            if index in ends and ends[index] in levels:
-                out[ends[index]] = x
-        return out
+        return run_levels(self._blocks, x, _LITE2_LEVEL_END, levels)
 
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         """ImageNet logits (B, 1000) of inputs normalised with `input_mean` / `input_std`."""
