@@ -224,6 +224,8 @@ class LiteBlock(nn.Module):
     depthwise, 1x1 linear projection, residual when shapes match. Parameter names follow the published
     weights' `_blocks.N` layout (`_expand_conv`, `_bn0`, `_depthwise_conv`, `_bn1`, `_project_conv`, `_bn2`)."""
 
+    batchnorm_pairs = (("_expand_conv", "_bn0"), ("_depthwise_conv", "_bn1"), ("_project_conv", "_bn2"))
+
     def __init__(self, cin: int, cout: int, *, kernel: int, stride: int, expand: int, dilation: int = 1) -> None:
         super().__init__()
         hidden = cin * expand
@@ -273,6 +275,7 @@ class EfficientNetLite2(nn.Module):
 
     pretrained_file: PretrainedFile = EFFICIENTNET_LITE2_IMAGENET
     input_mean, input_std = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)  # RGB scaled to [-1, 1], the TF-Lite models' input
+    batchnorm_pairs = (("_conv_stem", "_bn0"), ("_conv_head", "_bn1"))  # for `fold_batchnorm`
 
     def __init__(self, *, dilated: bool = False) -> None:
         super().__init__()

