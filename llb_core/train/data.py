@@ -162,6 +162,8 @@ class SequenceSampler:
         weights: one sampling weight per sequence (default: uniform); normalised here.
         twin_probability: share of samples given a look-alike copy of the object beside it (`twins.add_twin`).
         stranger_probability: share of samples given an object of another clip beside it (`twins.add_twin`).
+        track_twins: a twin that shows on the reference frame is reported as another object (tracked as a
+            second object by soft-aggregation training); otherwise twins are never "others".
     """
 
     sequences: list[Sequence]
@@ -173,6 +175,7 @@ class SequenceSampler:
     weights: list[float] | None = None
     twin_probability: float = 0.0
     stranger_probability: float = 0.0
+    track_twins: bool = False
 
     def __post_init__(self) -> None:
         if not self.sequences:
@@ -199,18 +202,23 @@ class SequenceSampler:
         """As `render`, plus the other objects' pixels (Q, 1, h, w) {0, 1}."""
         seq = next(s for s in self.sequences if s.name == pick.sequence)
         pairs, others = [], []
+        twins: list[np.ndarray] | None = None
         for i in pick.frames:
             frame, mask = seq.load(i)
             pairs.append((frame, (mask == pick.obj_id).astype(np.uint8)))
             others.append(((mask != 0) & (mask != pick.obj_id)).astype(np.uint8))
         if self.twin_probability and rng.random() < self.twin_probability:
-            pairs, _ = add_twin(pairs, rng)  # not an "other": its look cannot overrule a prior leaking onto it
+            # Untracked, a twin is not an "other": its look cannot overrule a prior leaking onto it. Tracked (from
+            # the reference frame on, with its own mask there), it is: only the two priors tell target and twin apart.
+            pairs, copies = add_twin(pairs, rng)
+            if self.track_twins:
+                twins = copies
         if self.stranger_probability and rng.random() < self.stranger_probability:
             stranger = self._stranger(rng, pick.sequence)
             if stranger is not None:
                 pairs, copies = add_twin(pairs, rng, source=stranger)
                 others = [o | c for o, c in zip(others, copies, strict=True)]
-        return crop_sequence(pairs, self.size, rng, self.augment, others)
+        return crop_sequence(pairs, self.size, rng, self.augment, others, twins)
 
     def _stranger(self, rng: np.random.Generator, besides: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(frame, binary mask) of a visible object from a sequence other than `besides`, or None."""
@@ -263,12 +271,14 @@ def crop_sequence(
     rng: np.random.Generator,
     cfg: AugmentConfig,
     others: list[np.ndarray] | None = None,
+    twins: list[np.ndarray] | None = None,
 ) -> tuple[torch.Tensor, ...]:
     """Search-region crops of each (frame, binary mask) around that frame's box (the reference's if empty).
 
     Returns:
         images (Q, 3, h, w), masks (Q, 1, h, w), and with `others` (per frame (H, W) 0/1 pixels of other
-        objects) their crops (Q, 1, h, w) too.
+        objects) their crops (Q, 1, h, w) too; `twins` (per frame 0/1 pixels of a tracked twin) join the
+        others when the twin is visible on the cropped reference frame, and stay background otherwise.
     """
     ref_box = object_box(pairs[0][1])
     assert ref_box is not None
@@ -276,15 +286,21 @@ def crop_sequence(
     frames, masks, rest = [], [], []
     for i, (frame, mask) in enumerate(pairs):
         box = object_box(mask) or ref_box
-        labels = mask if others is None else mask + 2 * (others[i] & (mask == 0))  # 1 target, 2 others
-        f, m = crop_pair(frame, labels.astype(np.uint8), box, size, rng, cfg, test=i > 0, flip=flip)
+        labels = mask.astype(np.uint8)  # 1 target, 2 others, 3 a tracked twin
+        if others is not None:
+            labels = np.where((labels == 0) & (others[i] > 0), 2, labels).astype(np.uint8)
+        if twins is not None:
+            labels = np.where((labels == 0) & (twins[i] > 0), 3, labels).astype(np.uint8)
+        f, m = crop_pair(frame, labels, box, size, rng, cfg, test=i > 0, flip=flip)
         frames.append(f)
         masks.append((m == 1).astype(np.uint8))
-        rest.append((m == 2).astype(np.uint8))
+        rest.append(m)
     images, targets = _to_tensors(photometric(frames, rng, cfg), masks)
     if others is None:
         return images, targets
-    return images, targets, torch.from_numpy(np.stack(rest)).float()[:, None]
+    other_ids = (2, 3) if (rest[0] == 3).any() else (2,)
+    other = np.stack([np.isin(m, other_ids) for m in rest]).astype(np.float32)
+    return images, targets, torch.from_numpy(other)[:, None]
 
 
 @dataclass

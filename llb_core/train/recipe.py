@@ -83,6 +83,7 @@ class Recipe:
     stranger_probability: float = 0.0  # data: share of real samples with another clip's object beside it
     prior_leak: float = 0.0  # location prior: share of test frames whose prior leaks onto a nearby other object
     soft_aggregation: bool = False  # a sample's other objects are tracked too; logits merged before the loss
+    track_twins: bool = False  # data: a twin on the reference frame is another (tracked) object, see SequenceSampler
     init_average: float = 0.0  # > 0: export (1 - x) trained + x --init weights (weight-space averaging)
     ema: float = 0.0  # > 0: export an exponential moving average of the weights with this decay per step
     # token models (jointformer) only, see LLBConfig:

@@ -72,6 +72,7 @@ def build_training_data(recipe: Recipe) -> TrainingData:
         weights=None if uniform else weights,
         twin_probability=recipe.twin_probability,
         stranger_probability=recipe.stranger_probability,
+        track_twins=recipe.track_twins,
     )
     stills = []
     origins: list[str] = []

@@ -143,3 +143,21 @@ def test_sampler_pastes_strangers_from_other_clips(shared_data):
     assert shown >= 6  # most crops show the stranger (it may fall outside a crop or be hidden)
     alone = SequenceSampler(seqs[:1], (64, 112), stranger_probability=1.0)
     assert alone.sample_parts(rng)[2].sum() == 0  # no other clip: nothing pasted
+
+
+def test_tracked_twins_are_reported_as_another_object_from_the_reference_frame(shared_data):
+    seqs = read_davis(shared_data / "davis2016-train", ["soccerball"])  # one object: no other ids
+    untracked = SequenceSampler(seqs, (64, 112), twin_probability=1.0)
+    tracked = SequenceSampler(seqs, (64, 112), twin_probability=1.0, track_twins=True)
+    reported = 0
+    for seed in range(16):
+        pick = untracked.pick(np.random.default_rng(seed))
+        _, masks, others = untracked.render_parts(pick, np.random.default_rng(100 + seed))
+        assert not others.any()  # a twin alone is never "another object"
+        _, masks, others = tracked.render_parts(pick, np.random.default_rng(100 + seed))
+        if others.any():
+            reported += 1
+            assert others[0].any()  # only a twin shown on the (cropped) reference frame is tracked
+            assert not (others.bool() & masks.bool()).any()
+    assert 2 <= reported <= 14  # TwinConfig.on_reference: about half the twins show on the reference frame
+    assert load_recipe("cpu-lite2-multiobject").track_twins
