@@ -11,7 +11,7 @@ from llb_core.interactive.session import ClickSession
 from llb_core.model import CheckpointError, create_model, get_config, load_checkpoint, save_checkpoint, variant_names
 from llb_core.model.clicknet import GUIDANCE_CHANNELS, ClickNet, init_from_vos
 from llb_core.model.defaults import load_model
-from llb_core.resources import DEFAULT_WEIGHTS, resource
+from llb_core.resources import resource
 
 
 def channel(name: str) -> int:
@@ -73,7 +73,7 @@ def test_network_shapes_and_shared_frame_features(untrained):
 
 
 def test_decoder_starts_from_the_video_model(untrained):
-    source = load_checkpoint(resource(DEFAULT_WEIGHTS))
+    source = load_checkpoint(resource("weights/lwl-mobilenetv2.pt"))  # the clicks recipe's init
     model = create_model("clicks", pretrained_backbone=False)
     copied = init_from_vos(model, source)
     assert copied and all(name.startswith("decoder.") for name in copied)
