@@ -112,6 +112,7 @@ class MobileNetV2(nn.Module):
     """
 
     pretrained_file: PretrainedFile = MOBILENET_V2_IMAGENET
+    title = "MobileNetV2"  # as people write it
     input_mean, input_std = IMAGENET_MEAN, IMAGENET_STD
 
     def __init__(self, *, dilated: bool = False) -> None:
@@ -178,6 +179,7 @@ class ResNet50(nn.Module):
     """
 
     pretrained_file: PretrainedFile = RESNET50_IMAGENET
+    title = "ResNet-50"  # as people write it
     input_mean, input_std = IMAGENET_MEAN, IMAGENET_STD
 
     def __init__(self, *, dilated: bool = False) -> None:
@@ -274,6 +276,7 @@ class EfficientNetLite2(nn.Module):
     """
 
     pretrained_file: PretrainedFile = EFFICIENTNET_LITE2_IMAGENET
+    title = "EfficientNet-Lite2"  # as people write it
     input_mean, input_std = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)  # RGB scaled to [-1, 1], the TF-Lite models' input
     batchnorm_pairs = (("_conv_stem", "_bn0"), ("_conv_head", "_bn1"))  # for `fold_batchnorm`
 

@@ -73,8 +73,9 @@ def load_shipped(name: str) -> BackboneNet:
 
 
 def describe_shipped(name: str) -> str:
-    """One line on the shipped model `name`: its variant's summary (or why the file does not load)."""
+    """One line on the shipped model `name`: its variant's summary and backbone (or why the file does not load)."""
     from llb_core.model import CheckpointError, read_checkpoint
+    from llb_core.model.backbone import BACKBONES
 
     path = shipped_models().get(name)
     if path is None:
@@ -83,4 +84,5 @@ def describe_shipped(name: str) -> str:
         config = read_checkpoint(path)["config"]
     except CheckpointError as err:
         return f"{name}: unreadable ({err})"
-    return f"{name}: {config.spec.summary}"
+    backbone = BACKBONES[config.backbone].title if config.backbone in BACKBONES else config.backbone
+    return f"{name}: {config.spec.summary}; {backbone} backbone"

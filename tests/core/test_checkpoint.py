@@ -9,6 +9,7 @@ import torch
 
 from llb_core.model import CheckpointError, LLBNet, create_model, get_config, load_checkpoint, save_checkpoint
 from llb_core.model.checkpoint import FORMAT_VERSION
+from llb_core.model.defaults import describe_shipped, shipped_models
 
 
 def perturbed(variant: str) -> LLBNet:
@@ -111,3 +112,18 @@ def test_save_is_atomic(tmp_path, monkeypatch):
         save_checkpoint(perturbed("lwl"), path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]
+
+
+def test_shipped_models_are_described_with_their_backbone(tmp_path, monkeypatch):
+    folder = tmp_path / "resources"
+    (folder / "weights").mkdir(parents=True)
+    save_checkpoint(create_model("lwl", pretrained_backbone=False), folder / "weights" / "default.pt")
+    lite = create_model("lwl", backbone="efficientnet_lite2", location_prior=True, pretrained_backbone=False)
+    save_checkpoint(lite, folder / "weights" / "lite.pt")
+    (folder / "weights" / "broken.pt").write_bytes(b"not a checkpoint")
+    monkeypatch.setenv("LLB_RESOURCES", str(folder))
+    assert sorted(shipped_models()) == ["broken", "default", "lite"]
+    assert describe_shipped("default").endswith("; MobileNetV2 backbone")
+    assert describe_shipped("lite").startswith("lite: LWL") and "EfficientNet-Lite2 backbone" in describe_shipped("lite")
+    assert describe_shipped("broken").startswith("broken: unreadable")
+    assert describe_shipped("absent") == "absent: not installed"
