@@ -161,3 +161,5 @@ def test_tracked_twins_are_reported_as_another_object_from_the_reference_frame(s
             assert not (others.bool() & masks.bool()).any()
     assert 2 <= reported <= 14  # TwinConfig.on_reference: about half the twins show on the reference frame
     assert load_recipe("cpu-lite2-multiobject").track_twins
+    with pytest.raises(LLBError, match="track_twins needs soft_aggregation"):
+        load_recipe("cpu-lite2-multiobject", ["soft_aggregation=false"])
