@@ -19,9 +19,9 @@ Calibration (`python benchmarks/bench_review.py --cache FILE`, output in benchma
 shipped weights (resources/weights/default.pt, lwl with the location prior) with the engine defaults, propagated
 from frame 0's ground truth over DAVIS-2016 dog, kite-surf, motocross-jump, scooter-black (480p) and DAVIS-2017
 dogs-jump (240p, 3 objects; a frame is bad when any object has J < 0.5): 254 propagated frames, 58 bad (J < 0.5),
-115 good (J >= 0.8), 81 in between (session-12 weights, EfficientNet-Lite2). WEIGHTS and BIAS are the logistic fit of "J < 0.5" per
-object on earlier weights' runs (clips weighted equally), kept since (refits on later weights turn the uncertainty
-weight negative on dogs-jump's confidently wrong masks, which would not generalise); THRESHOLD was the highest
+115 good (J >= 0.8), 81 in between (session-12 weights, EfficientNet-Lite2). WEIGHTS and BIAS are the logistic
+fit of "J < 0.5" per object on earlier weights' runs (clips weighted equally), kept since (refits on later
+weights turn the uncertainty weight negative on dogs-jump's confidently wrong masks, which would not generalise); THRESHOLD was the highest
 (0.05 steps) at which the score catches >= 70% of bad frames and flags <= 10% of good ones on these clips. The
 session-10 weights (trained with distractors) are confidently wrong more often, and no threshold meets that rule
 any more (254 propagated frames, 50 bad, 93 good; shipped score: 0.05 catches 49/50 but flags 15/93 good, 0.10

@@ -110,7 +110,7 @@ class Recipe:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise LLBError(f"recipe: {name} {getattr(self, name)} must lie in [0, 1]")
         if self.track_twins and not self.soft_aggregation:
-            raise LLBError("recipe: track_twins needs soft_aggregation = true (a twin must be tracked, not leaked onto)")
+            raise LLBError("recipe: track_twins needs soft_aggregation = true (a twin is tracked, never leaked onto)")
         if not 0.0 <= self.init_average < 1.0:
             raise LLBError(f"recipe: init_average {self.init_average} must lie in [0, 1) (0: off)")
         if not 0.0 <= self.ema < 1.0:
